@@ -1,0 +1,1 @@
+"""Card applications, each a plug-in of the core selected by AID."""

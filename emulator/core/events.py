@@ -1,0 +1,30 @@
+"""What the card reports to observers (tracers, fault injectors, tests) per exchange."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class ApduEvent:
+    """One command and the response the card gave to it."""
+
+    timestamp: float  # time.time() when the command arrived
+    channel: int
+    application: str  # the application that handled it ("" when none)
+    command: bytes
+    response: bytes
+    duration_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class PowerEvent:
+    timestamp: float
+    kind: str  # "power_on", "power_off", "reset"
+
+
+class CardObserver(Protocol):
+    def on_apdu(self, event: ApduEvent) -> None: ...
+
+    def on_power(self, event: PowerEvent) -> None: ...

@@ -1,0 +1,35 @@
+"""Interindustry instruction bytes (ISO/IEC 7816-4 table 4) that the core knows by name."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Ins(IntEnum):
+    DEACTIVATE_FILE = 0x04
+    ERASE_BINARY = 0x0E
+    VERIFY = 0x20
+    MANAGE_SECURITY_ENVIRONMENT = 0x22
+    CHANGE_REFERENCE_DATA = 0x24
+    PERFORM_SECURITY_OPERATION = 0x2A
+    RESET_RETRY_COUNTER = 0x2C
+    ACTIVATE_FILE = 0x44
+    GENERATE_ASYMMETRIC_KEY_PAIR = 0x46
+    GENERATE_ASYMMETRIC_KEY_PAIR_47 = 0x47
+    MANAGE_CHANNEL = 0x70
+    EXTERNAL_AUTHENTICATE = 0x82
+    GET_CHALLENGE = 0x84
+    GENERAL_AUTHENTICATE = 0x87
+    INTERNAL_AUTHENTICATE = 0x88
+    SELECT = 0xA4
+    READ_BINARY = 0xB0
+    READ_RECORD = 0xB2
+    GET_RESPONSE = 0xC0
+    GET_DATA = 0xCA
+    GET_DATA_ODD = 0xCB
+    UPDATE_BINARY = 0xD6
+    PUT_DATA = 0xDA
+    PUT_DATA_ODD = 0xDB
+    CREATE_FILE = 0xE0
+    DELETE_FILE = 0xE4
+    TERMINATE_DF = 0xE6

@@ -1,0 +1,1 @@
+"""Narrated demo flows, one module per flow, each with `run(session) -> None`."""

@@ -1,0 +1,117 @@
+"""What every demo needs: the stack, a card started with `softcard run`, and narration."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emulator.core.sw import describe
+
+from ..harness import wait_card_state
+from ..stack import PcscStack, StackError
+
+
+def _hex(data: bytes) -> str:
+    return data.hex(" ").upper()
+
+
+@dataclass
+class DemoSession:
+    """Starts what it needs, narrates, and stops by PID exactly what it started."""
+
+    out: Any = sys.stdout
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="softcard-demo-")))
+    stack: PcscStack | None = None
+    card_process: subprocess.Popen[str] | None = None
+    reader: str = ""
+    connection: Any = None
+    step_no: int = 0
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def step(self, title: str) -> None:
+        self.step_no += 1
+        self.say(f"\n{self.step_no}. {title}")
+
+    def start_stack(self) -> None:
+        self.stack = PcscStack.system(self.workdir)
+        self.stack.start()
+        if self.stack.started:
+            assert self.stack.process is not None
+            self.say(f"started pcscd (pid {self.stack.process.pid}, log {self.stack.log_path})")
+        else:
+            self.say("using the pcscd that is already running")
+
+    def start_card(self, kind: str, slot: int = 0, extra: list[str] | None = None) -> None:
+        """Run `softcard run` as a user would and wait for its card in the reader."""
+        assert self.stack is not None
+        cmd = [sys.executable, "-m", "softcard", "run", "--card", kind, "--reader", str(slot)]
+        cmd += extra or []
+        self.card_process = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=self.stack.env(),
+        )
+        assert self.card_process.stdout is not None
+        line = self.card_process.stdout.readline().strip()
+        if self.card_process.poll() is not None or "ready" not in line:
+            raise StackError(f"softcard run failed: {line or 'no output'}")
+        self.say(f"$ softcard run --card {kind} --reader {slot}\n  {line}")
+        self.reader = self.stack.reader(slot).name
+        wait_card_state(self.reader, True)
+
+    def connect(self) -> None:
+        from smartcard.System import readers
+
+        for r in readers():
+            if str(r) == self.reader:
+                self.connection = r.createConnection()
+                self.connection.connect()
+                return
+        raise StackError(f"reader {self.reader!r} not found")
+
+    def send(self, apdu_hex: str, note: str = "", secret: bool = False) -> tuple[bytes, int]:
+        """Transmit, printing the exchange (PIN data masked when `secret`)."""
+        apdu = bytes.fromhex(apdu_hex.replace(" ", ""))
+        shown = _hex(apdu[:5]) + (
+            " " + "**" * (len(apdu) - 5)
+            if secret and len(apdu) > 5
+            else (" " + _hex(apdu[5:]) if len(apdu) > 5 else "")
+        )
+        self.say(f"   > {shown}" + (f"   ({note})" if note else ""))
+        data, sw1, sw2 = self.connection.transmit(list(apdu))
+        sw = (sw1 << 8) | sw2
+        body = bytes(data)
+        if body:
+            self.say(f"   < {_hex(body[:32])}{' ...' if len(body) > 32 else ''}")
+        self.say(f"   < {sw:04X}  {describe(sw)}")
+        return body, sw
+
+    def close(self) -> None:
+        if self.connection is not None:
+            # Release while pcscd is still up, or pyscard complains at exit.
+            for close in (self.connection.disconnect, getattr(self.connection, "release", None)):
+                try:
+                    if close is not None:
+                        close()
+                except Exception:
+                    pass
+            self.connection = None
+        if self.card_process is not None and self.card_process.poll() is None:
+            os.kill(self.card_process.pid, signal.SIGTERM)
+            self.card_process.wait(timeout=10)
+            self.say(f"\nstopped the card (pid {self.card_process.pid})")
+        if self.stack is not None and self.stack.started:
+            assert self.stack.process is not None
+            pid = self.stack.process.pid
+            self.stack.stop()
+            self.say(f"stopped pcscd (pid {pid})")

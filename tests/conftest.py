@@ -1,0 +1,82 @@
+"""Shared fixtures: the real PC/SC stack (pcscd + vpcd) and cards served into it.
+
+Each pytest-xdist worker gets its own isolated pcscd (own socket, own vpcd ports)
+when we are root; otherwise the machine's pcscd is used (started if needed).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from emulator import make_card
+from emulator.core.card import CardOS
+from softcard.harness import ServedCard
+from softcard.stack import PcscStack
+
+READERS_PER_STACK = 2
+ISOLATED_BASE_PORT = 36100
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker[2:].isdigit() else 0
+
+
+@pytest.fixture(scope="session")
+def pcsc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscStack]:
+    workdir = tmp_path_factory.mktemp("pcsc")
+    if os.geteuid() == 0:
+        base = ISOLATED_BASE_PORT + 100 * _worker_index() + (os.getpid() % 40) * 2000
+        stack = PcscStack.isolated_stack(workdir, base % 60000 + 1024, READERS_PER_STACK)
+        # libpcsclite reads the socket name once per process: set it before pyscard runs.
+        os.environ["PCSCLITE_CSOCK_NAME"] = str(stack.socket_path)
+    else:
+        stack = PcscStack.system(workdir)
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+class SlotPool:
+    def __init__(self, size: int) -> None:
+        self.free = list(range(size))
+
+    def take(self) -> int:
+        return self.free.pop(0)
+
+    def give(self, slot: int) -> None:
+        self.free.insert(0, slot)
+
+
+@pytest.fixture(scope="session")
+def slot_pool(pcsc_stack: PcscStack) -> SlotPool:
+    return SlotPool(pcsc_stack.readers)
+
+
+ServeCard = Callable[..., ServedCard]
+
+
+@pytest.fixture
+def serve_card(pcsc_stack: PcscStack, slot_pool: SlotPool) -> Iterator[ServeCard]:
+    """serve_card(kind or CardOS) -> ServedCard in a free reader; stopped after the test."""
+    served: list[ServedCard] = []
+
+    def serve(card: str | CardOS = "iso", seed: int | None = None) -> ServedCard:
+        card_os = make_card(card, seed=seed) if isinstance(card, str) else card
+        s = ServedCard(card_os, pcsc_stack, slot_pool.take())
+        served.append(s)
+        return s.start()
+
+    yield serve
+    for s in served:
+        s.stop()
+        slot_pool.give(s.slot)
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
