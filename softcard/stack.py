@@ -39,6 +39,7 @@ SYSTEM_SOCKET_DIR = Path("/run/pcscd")
 SYSTEM_SOCKET = SYSTEM_SOCKET_DIR / "pcscd.comm"
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 SLOTS_PER_ENTRY = 2  # vpcd gives every reader.conf entry two slots, on PORT and PORT+1
+MAX_READERS = 16  # pcscd's PCSCLITE_MAX_READERS_CONTEXTS; a 17th reader is dropped
 TCP_LISTEN = "0A"
 
 
@@ -57,6 +58,25 @@ def listening_ports() -> set[int]:
                 if len(cols) > 3 and cols[3] == TCP_LISTEN:
                     ports.add(int(cols[1].rsplit(":", 1)[1], 16))
     return ports
+
+
+def free_port_block(count: int, low: int = 30000, high: int = 60000) -> int:
+    """First port of `count` consecutive ports nobody listens on, from a random start.
+
+    Other stacks choose the same way; a race is caught by `PcscStack.start`, which
+    refuses ports that are taken.
+    """
+    import random
+
+    taken = listening_ports()
+    span = high - low
+    start = random.randrange(span)
+    for i in range(0, span, count):
+        base = low + (start + i) % span
+        block = set(range(base, base + count))
+        if base + count <= high and not block & taken:
+            return base
+    raise StackError(f"no {count} free consecutive TCP ports in {low}-{high}")
 
 
 def wait_until(predicate: object, timeout: float, what: str, interval: float = 0.01) -> None:
@@ -107,6 +127,8 @@ class PcscStack:
 
     @classmethod
     def isolated_stack(cls, workdir: Path, base_port: int, readers: int = 2) -> PcscStack:
+        if not 1 <= readers <= MAX_READERS:
+            raise ValueError(f"pcscd serves 1 to {MAX_READERS} readers")
         workdir = Path(workdir)
         return cls(
             workdir, base_port, readers, isolated=True, socket_path=workdir / "run" / "pcscd.comm"
@@ -200,12 +222,20 @@ class PcscStack:
         for stale in rundir.iterdir():
             stale.unlink()
         entries = []
+        libdir = self.workdir / "lib"
+        libdir.mkdir(exist_ok=True)
         for entry in range((self.readers + SLOTS_PER_ENTRY - 1) // SLOTS_PER_ENTRY):
             port = self.base_port + entry * SLOTS_PER_ENTRY
+            # vpcd keeps its slot table in a static of the library: entries sharing one
+            # loaded copy mix up each other's cards. A real copy per entry (not a link,
+            # which shares the inode) gives each its own table.
+            driver = libdir / f"libifdvpcd-{entry}.so"
+            if not driver.exists():
+                shutil.copyfile(VPCD_DRIVER.resolve(), driver)
             entries.append(
                 f'FRIENDLYNAME "{entry_friendly_name(entry)}"\n'
                 f"DEVICENAME   /dev/null:0x{port:04X}\n"
-                f"LIBPATH      {VPCD_DRIVER}\n"
+                f"LIBPATH      {driver}\n"
                 f"CHANNELID    0x{port:04X}\n"
             )
         (confdir / "vpcd").write_text("\n".join(entries))

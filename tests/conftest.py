@@ -15,23 +15,17 @@ import pytest
 from emulator import make_card
 from emulator.core.card import CardOS
 from softcard.harness import ServedCard
-from softcard.stack import PcscStack
+from softcard.stack import PcscStack, free_port_block
 
-READERS_PER_STACK = 2
-ISOLATED_BASE_PORT = 36100
-
-
-def _worker_index() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return int(worker[2:]) if worker[2:].isdigit() else 0
+READERS_PER_STACK = 8
 
 
 @pytest.fixture(scope="session")
 def pcsc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscStack]:
     workdir = tmp_path_factory.mktemp("pcsc")
     if os.geteuid() == 0:
-        base = ISOLATED_BASE_PORT + 100 * _worker_index() + (os.getpid() % 40) * 2000
-        stack = PcscStack.isolated_stack(workdir, base % 60000 + 1024, READERS_PER_STACK)
+        base = free_port_block(READERS_PER_STACK)
+        stack = PcscStack.isolated_stack(workdir, base, READERS_PER_STACK)
         # libpcsclite reads the socket name once per process: set it before pyscard runs.
         os.environ["PCSCLITE_CSOCK_NAME"] = str(stack.socket_path)
     else:

@@ -54,11 +54,12 @@ def quickack(sock: socket.socket) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
 
 
-def recv_exact(sock: socket.socket, n: int) -> bytes | None:
+def recv_exact(sock: socket.socket, n: int, quick: bool = True) -> bytes | None:
     """Read exactly n bytes; None when the peer closed the connection first."""
     buf = bytearray()
     while len(buf) < n:
-        quickack(sock)
+        if quick:
+            quickack(sock)
         try:
             chunk = sock.recv(n - len(buf))
         except InterruptedError:
@@ -69,14 +70,14 @@ def recv_exact(sock: socket.socket, n: int) -> bytes | None:
     return bytes(buf)
 
 
-def recv_frame(sock: socket.socket) -> bytes | None:
-    header = recv_exact(sock, 2)
+def recv_frame(sock: socket.socket, quick: bool = True) -> bytes | None:
+    header = recv_exact(sock, 2, quick)
     if header is None:
         return None
     size = int.from_bytes(header, "big")
     if size == 0:
         return b""
-    return recv_exact(sock, size)
+    return recv_exact(sock, size, quick)
 
 
 def send_frame(sock: socket.socket, payload: bytes) -> None:
@@ -121,8 +122,11 @@ class VpcdLink:
         *,
         reverse: bool = False,
         retry_interval: float = 0.05,
+        low_latency: bool = True,
     ) -> None:
         self.card = card
+        # Only the benchmark turns this off, to measure what the socket options buy.
+        self.low_latency = low_latency
         self.endpoint = endpoint
         self.reverse = reverse
         self.retry_interval = retry_interval
@@ -186,8 +190,12 @@ class VpcdLink:
                 f"cannot reach vpcd at {self.endpoint}: {reason} (is pcscd running with vpcd?)"
             ) from None
         sock.settimeout(None)
-        tune(sock)
+        self._tune(sock)
         return sock
+
+    def _tune(self, sock: socket.socket) -> None:
+        if self.low_latency:
+            tune(sock)
 
     def _listen(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.endpoint.host else socket.AF_INET
@@ -228,7 +236,7 @@ class VpcdLink:
                 except OSError:
                     return None
                 sock.settimeout(None)
-                tune(sock)
+                self._tune(sock)
                 return sock
             try:
                 return self._connect()
@@ -263,7 +271,7 @@ class VpcdLink:
     def _serve_connection(self, sock: socket.socket) -> None:
         card = self.card
         while True:
-            payload = recv_frame(sock)
+            payload = recv_frame(sock, self.low_latency)
             if payload is None:
                 return
             if len(payload) == 1:

@@ -7,6 +7,7 @@ import signal
 import sys
 from collections.abc import Callable
 from importlib import import_module
+from typing import NoReturn
 
 from .. import __version__
 from .errors import CliError
@@ -17,14 +18,21 @@ SUBCOMMANDS = ["softcard.cli.run", "softcard.cli.demo"]
 Handler = Callable[[argparse.Namespace], int]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, like every other CLI error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="softcard",
         description="A software smart card (GIDS, PIV, ISO) for PC/SC through vpcd, "
         "and the Windows smart card minidriver API in Python.",
     )
     parser.add_argument("--version", action="version", version=f"softcard {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in SUBCOMMANDS:
         import_module(name).register(sub)
     return parser

@@ -1,0 +1,137 @@
+"""Per-APDU round trip over pyscard -> pcscd -> vpcd, for several card processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from ..harness import wait_card_state
+from ..stack import PcscStack
+
+
+@dataclass
+class Timing:
+    name: str
+    apdu: str
+    count: int
+    median_ms: float
+    p95_ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+VICC_PATH = "/usr/lib/python3/site-packages/virtualsmartcard"
+
+
+@contextmanager
+def card_process(
+    cmd: list[str], stack: PcscStack, slot: int, extra_env: dict[str, str] | None = None
+) -> Iterator[None]:
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**stack.env(), **(extra_env or {})},
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        wait_card_state(stack.reader(slot).name, True, 20)
+        yield
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        wait_card_state(stack.reader(slot).name, False, 20)
+
+
+def measure(reader: str, apdu: bytes, count: int, setup: list[bytes] | None = None) -> list[float]:
+    from smartcard.System import readers
+
+    conn = next(r for r in readers() if str(r) == reader).createConnection()
+    conn.connect()
+    try:
+        for cmd in setup or []:
+            conn.transmit(list(cmd))
+        command = list(apdu)
+        for _ in range(min(20, count)):  # warm-up
+            conn.transmit(command)
+        samples = []
+        for _ in range(count):
+            t = time.perf_counter()
+            conn.transmit(command)
+            samples.append((time.perf_counter() - t) * 1000)
+        return samples
+    finally:
+        conn.disconnect()
+        conn.release()
+
+
+def summarise(name: str, apdu: str, samples: list[float]) -> Timing:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return Timing(name, apdu, len(samples), statistics.median(samples), p95)
+
+
+SELECT_EF = bytes.fromhex("00A4000C022F01")
+READ_BINARY = bytes.fromhex("00B0000010")
+
+
+def run(stack: PcscStack, count: int, slow_count: int) -> list[Timing]:
+    py = sys.executable
+    slot = 0
+    port = str(stack.reader(slot).port)
+    reader = stack.reader(slot).name
+    out: list[Timing] = []
+    with card_process([py, "-m", "softcard.bench.floor", "--port", port], stack, slot):
+        out.append(
+            summarise("floor (fixed 9000, same link)", "any", measure(reader, READ_BINARY, count))
+        )
+    with card_process(
+        [py, "-m", "softcard", "run", "--card", "iso", "--vpcd", f"127.0.0.1:{port}"], stack, slot
+    ):
+        out.append(
+            summarise(
+                "softcard", "READ BINARY 16", measure(reader, READ_BINARY, count, [SELECT_EF])
+            )
+        )
+        out.append(summarise("softcard", "SELECT EF", measure(reader, SELECT_EF, count)))
+    with card_process([py, "-m", "softcard.bench.floor", "--plain", "--port", port], stack, slot):
+        out.append(
+            summarise(
+                "floor without TCP_NODELAY/QUICKACK",
+                "any",
+                measure(reader, READ_BINARY, slow_count),
+            )
+        )
+    vicc = shutil.which("vicc")
+    if vicc:
+        # Debian's vicc script cannot import its own package (it lies off sys.path) and
+        # wants PyCrypto: run it with our interpreter (pycryptodome) and the path added.
+        with card_process(
+            [py, vicc, "-t", "iso7816", "-H", "127.0.0.1", "-P", port],
+            stack,
+            slot,
+            {"PYTHONPATH": VICC_PATH},
+        ):
+            out.append(
+                summarise(
+                    "upstream vicc (Debian vsmartcard-vpicc)",
+                    "SELECT MF",
+                    measure(reader, bytes.fromhex("00A4000C023F00"), slow_count),
+                )
+            )
+    return out
