@@ -8,6 +8,8 @@ from typing import Any
 
 from emulator import make_card
 
+from .report import Section, Target
+
 
 @dataclass
 class Throughput:
@@ -32,6 +34,28 @@ def _rate(commands: list[bytes], seconds: float) -> tuple[int, float]:
                 transmit(c)
         n += 200
     return n, n / (time.perf_counter() - start)
+
+
+TARGET_READS_PER_SECOND = 100_000
+
+
+def section(seconds: float) -> Section:
+    rates = run(seconds)
+    sec = Section(
+        "embedded transport: commands per second, no I/O, one core",
+        ["APDU", "commands", "per second"],
+        [[r.apdu, r.count, r.per_second] for r in rates],
+    )
+    sec.targets.append(
+        Target(
+            "READ BINARY per second",
+            rates[0].per_second,
+            TARGET_READS_PER_SECOND,
+            higher_is_better=True,
+            unit="/s",
+        )
+    )
+    return sec
 
 
 def run(seconds: float) -> list[Throughput]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..harness import wait_card_state
 from ..stack import PcscStack
+from .report import Section, Target
 
 
 @dataclass
@@ -88,6 +89,46 @@ def summarise(name: str, apdu: str, samples: list[float]) -> Timing:
 
 SELECT_EF = bytes.fromhex("00A4000C022F01")
 READ_BINARY = bytes.fromhex("00B0000010")
+
+
+TARGET_FLOOR_RATIO = 1.25
+TARGET_VICC_SPEEDUP = 300
+
+
+def section(stack: PcscStack, count: int, slow_count: int) -> Section:
+    timings = run(stack, count, slow_count)
+    sec = Section(
+        "per-APDU round trip, pyscard -> pcscd -> vpcd -> card process",
+        ["card", "APDU", "n", "median ms", "p95 ms"],
+        [[t.name, t.apdu, t.count, t.median_ms, t.p95_ms] for t in timings],
+    )
+    floor = timings[0].median_ms
+    soft = [t for t in timings if t.name == "softcard"]
+    for t in soft:
+        sec.targets.append(
+            Target(
+                f"softcard {t.apdu} / floor",
+                t.median_ms / floor,
+                TARGET_FLOOR_RATIO,
+                higher_is_better=False,
+            )
+        )
+    vicc = [t for t in timings if "vicc" in t.name]
+    if vicc and soft:
+        sec.targets.append(
+            Target(
+                "upstream vicc / softcard",
+                vicc[0].median_ms / soft[0].median_ms,
+                TARGET_VICC_SPEEDUP,
+                higher_is_better=True,
+            )
+        )
+    plain = [t for t in timings if "without" in t.name]
+    if plain:
+        sec.notes.append(
+            f"TCP_NODELAY + re-armed TCP_QUICKACK buy {plain[0].median_ms / floor:,.0f}x per APDU"
+        )
+    return sec
 
 
 def run(stack: PcscStack, count: int, slow_count: int) -> list[Timing]:
