@@ -62,7 +62,7 @@ def section(stack: PcscStack, runs: int) -> Section:
     ready = statistics.median(s[0] for s in samples)
     first = statistics.median(s[1] for s in samples)
     sec = Section(
-        "start-up of `softcard run` (median of %d)" % runs,
+        f"start-up of `softcard run` (median of {runs})",
         ["milestone", "seconds"],
         [
             ["process prints 'ready' (connected to vpcd)", ready],
