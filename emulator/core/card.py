@@ -176,8 +176,10 @@ class CardOS:
     def transmit(self, command: bytes) -> bytes:
         """Process one command APDU and return the response APDU."""
         with self._lock:
-            started_wall = time.time()
-            started = time.perf_counter_ns()
+            observed = bool(self.observers)
+            if observed:
+                started_wall = time.time()
+                started = time.perf_counter_ns()
             channel_no, app_name = 0, ""
             try:
                 if not self._powered:
@@ -190,14 +192,15 @@ class CardOS:
                 ins = command[1] if len(command) > 1 else 0
                 log.exception("internal error handling INS %02X", ins)
                 response = ResponseApdu(sw=SW.NO_PRECISE_DIAGNOSIS)
-            try:
-                # Durable before the answer leaves: 9000 means the change is on disk.
-                self._flush()
-            except Exception:
-                log.exception("could not persist the card state")
-                response = ResponseApdu(sw=SW.MEMORY_FAILURE)
+            if self._dirty:
+                try:
+                    # Durable before the answer leaves: 9000 means the change is on disk.
+                    self._flush()
+                except Exception:
+                    log.exception("could not persist the card state")
+                    response = ResponseApdu(sw=SW.MEMORY_FAILURE)
             raw = response.to_bytes()
-            if self.observers:
+            if observed:
                 event = ApduEvent(
                     started_wall,
                     channel_no,

@@ -59,26 +59,39 @@ def card_process(
         wait_card_state(stack.reader(slot).name, False, 20)
 
 
-def measure(reader: str, apdu: bytes, count: int, setup: list[bytes] | None = None) -> list[float]:
+def _connect(reader: str, setup: list[bytes]) -> Any:
     from smartcard.System import readers
 
     conn = next(r for r in readers() if str(r) == reader).createConnection()
     conn.connect()
+    for cmd in setup:
+        conn.transmit(list(cmd))
+    return conn
+
+
+def measure_interleaved(
+    targets: list[tuple[str, bytes, list[bytes]]], count: int
+) -> list[list[float]]:
+    """Time APDUs to several readers in turn, so machine drift hits all of them alike."""
+    conns = [_connect(reader, setup) for reader, _, setup in targets]
+    commands = [list(apdu) for _, apdu, _ in targets]
+    samples: list[list[float]] = [[] for _ in targets]
     try:
-        for cmd in setup or []:
-            conn.transmit(list(cmd))
-        command = list(apdu)
-        for _ in range(min(20, count)):  # warm-up
-            conn.transmit(command)
-        samples = []
-        for _ in range(count):
-            t = time.perf_counter()
-            conn.transmit(command)
-            samples.append((time.perf_counter() - t) * 1000)
+        for i in range(count + min(20, count)):
+            for k, conn in enumerate(conns):
+                t = time.perf_counter()
+                conn.transmit(commands[k])
+                if i >= min(20, count):  # the first rounds warm up
+                    samples[k].append((time.perf_counter() - t) * 1000)
         return samples
     finally:
-        conn.disconnect()
-        conn.release()
+        for conn in conns:
+            conn.disconnect()
+            conn.release()
+
+
+def measure(reader: str, apdu: bytes, count: int, setup: list[bytes] | None = None) -> list[float]:
+    return measure_interleaved([(reader, apdu, setup or [])], count)[0]
 
 
 def summarise(name: str, apdu: str, samples: list[float]) -> Timing:
@@ -133,29 +146,34 @@ def section(stack: PcscStack, count: int, slow_count: int) -> Section:
 
 def run(stack: PcscStack, count: int, slow_count: int) -> list[Timing]:
     py = sys.executable
-    slot = 0
-    port = str(stack.reader(slot).port)
-    reader = stack.reader(slot).name
+    floor_r, soft_r = stack.reader(0), stack.reader(1)
     out: list[Timing] = []
-    with card_process([py, "-m", "softcard.bench.floor", "--port", port], stack, slot):
-        out.append(
-            summarise("floor (fixed 9000, same link)", "any", measure(reader, READ_BINARY, count))
-        )
-    with card_process(
-        [py, "-m", "softcard", "run", "--card", "iso", "--vpcd", f"127.0.0.1:{port}"], stack, slot
+    with (
+        card_process([py, "-m", "softcard.bench.floor", "--port", str(floor_r.port)], stack, 0),
+        card_process(
+            [py, "-m", "softcard", "run", "--card", "iso", "--vpcd", f"127.0.0.1:{soft_r.port}"],
+            stack,
+            1,
+        ),
     ):
-        out.append(
-            summarise(
-                "softcard", "READ BINARY 16", measure(reader, READ_BINARY, count, [SELECT_EF])
-            )
+        floor, read, select = measure_interleaved(
+            [
+                (floor_r.name, READ_BINARY, []),
+                (soft_r.name, READ_BINARY, [SELECT_EF]),
+                (soft_r.name, SELECT_EF, []),
+            ],
+            count,
         )
-        out.append(summarise("softcard", "SELECT EF", measure(reader, SELECT_EF, count)))
-    with card_process([py, "-m", "softcard.bench.floor", "--plain", "--port", port], stack, slot):
+        out.append(summarise("floor (fixed 9000, same link)", "any", floor))
+        out.append(summarise("softcard", "READ BINARY 16", read))
+        out.append(summarise("softcard", "SELECT EF", select))
+    port = str(floor_r.port)
+    with card_process([py, "-m", "softcard.bench.floor", "--plain", "--port", port], stack, 0):
         out.append(
             summarise(
                 "floor without TCP_NODELAY/QUICKACK",
                 "any",
-                measure(reader, READ_BINARY, slow_count),
+                measure(floor_r.name, READ_BINARY, slow_count),
             )
         )
     vicc = shutil.which("vicc")
@@ -165,14 +183,14 @@ def run(stack: PcscStack, count: int, slow_count: int) -> list[Timing]:
         with card_process(
             [py, vicc, "-t", "iso7816", "-H", "127.0.0.1", "-P", port],
             stack,
-            slot,
+            0,
             {"PYTHONPATH": VICC_PATH},
         ):
             out.append(
                 summarise(
                     "upstream vicc (Debian vsmartcard-vpicc)",
                     "SELECT MF",
-                    measure(reader, bytes.fromhex("00A4000C023F00"), slow_count),
+                    measure(floor_r.name, bytes.fromhex("00A4000C023F00"), slow_count),
                 )
             )
     return out
