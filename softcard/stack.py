@@ -116,6 +116,10 @@ class PcscStack:
     readers: int = 2
     isolated: bool = False
     socket_path: Path = SYSTEM_SOCKET
+    # Reversed mode (isolated stacks only): vpcd connects to cards listening on loopback.
+    # Debian's vpcd 0.8 aborts pcscd if such a card is not listening, so every card must
+    # listen before start() and stay until stop().
+    reverse: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     started: bool = False
 
@@ -126,12 +130,19 @@ class PcscStack:
         return cls(Path(workdir), VPCD_BASE_PORT, 2, isolated=False, socket_path=SYSTEM_SOCKET)
 
     @classmethod
-    def isolated_stack(cls, workdir: Path, base_port: int, readers: int = 2) -> PcscStack:
+    def isolated_stack(
+        cls, workdir: Path, base_port: int, readers: int = 2, *, reverse: bool = False
+    ) -> PcscStack:
         if not 1 <= readers <= MAX_READERS:
             raise ValueError(f"pcscd serves 1 to {MAX_READERS} readers")
         workdir = Path(workdir)
         return cls(
-            workdir, base_port, readers, isolated=True, socket_path=workdir / "run" / "pcscd.comm"
+            workdir,
+            base_port,
+            readers,
+            isolated=True,
+            socket_path=workdir / "run" / "pcscd.comm",
+            reverse=reverse,
         )
 
     # -- facts ----------------------------------------------------------------------------
@@ -158,6 +169,8 @@ class PcscStack:
         return [self.base_port + i for i in range(self.readers)]
 
     def ready(self) -> bool:
+        if self.reverse:  # vpcd listens on nothing; the cards do
+            return self.socket_path.exists()
         return self.socket_path.exists() and set(self.ports()) <= listening_ports()
 
     # -- life cycle -----------------------------------------------------------------------
@@ -178,7 +191,7 @@ class PcscStack:
         if not VPCD_DRIVER.exists():
             raise StackError(f"vpcd is not installed: {VPCD_DRIVER} missing (vsmartcard-vpcd)")
         busy = set(self.ports()) & listening_ports()
-        if busy:
+        if busy and not self.reverse:
             raise StackError(f"vpcd ports {sorted(busy)} are already in use")
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         try:
@@ -234,7 +247,7 @@ class PcscStack:
                 shutil.copyfile(VPCD_DRIVER.resolve(), driver)
             entries.append(
                 f'FRIENDLYNAME "{entry_friendly_name(entry)}"\n'
-                f"DEVICENAME   /dev/null:0x{port:04X}\n"
+                f"DEVICENAME   {'127.0.0.1' if self.reverse else '/dev/null'}:0x{port:04X}\n"
                 f"LIBPATH      {driver}\n"
                 f"CHANNELID    0x{port:04X}\n"
             )

@@ -150,8 +150,9 @@ class VpcdLink:
             self.connected.set()
 
     def start(self) -> None:
-        """Open, then serve in a background thread."""
-        self.open()
+        """Open (unless already open), then serve in a background thread."""
+        if self._server is None and self._sock is None:
+            self.open()
         self._thread = threading.Thread(
             target=self.serve_forever, name=f"vpcd-{self.endpoint}", daemon=True
         )

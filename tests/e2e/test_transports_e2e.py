@@ -174,3 +174,41 @@ def _card_seen_in_subprocess(stack: PcscStack) -> bool:
         cwd=Path(__file__).resolve().parents[2],
     )
     return result.stdout.strip() == "True"
+
+
+def test_reversed_mode_card_listens_on_loopback_only(tmp_path: Path) -> None:
+    """vpcd in reversed mode connects to the card; the card's socket is bound to 127.0.0.1."""
+    from softcard.stack import free_port_block
+
+    base = free_port_block(2)
+    link = VpcdLink(make_card("iso"), Endpoint("127.0.0.1", base), reverse=True)
+    link.open()
+    listeners = _listeners_on(base)
+    assert listeners == {"127.0.0.1"}, listeners
+    link2 = VpcdLink(make_card("iso"), Endpoint("127.0.0.1", base + 1), reverse=True)
+    link2.start()
+    link.start()
+    stack = PcscStack.isolated_stack(tmp_path, base, 2, reverse=True)
+    stack.start()
+    try:
+        assert link.wait_connected(10) and link2.wait_connected(10)
+        assert _card_seen_in_subprocess(stack)
+    finally:
+        # pcscd goes first: Debian's vpcd aborts pcscd when a reversed-mode card leaves
+        stack.stop()
+        link.stop()
+        link2.stop()
+
+
+def _listeners_on(port: int) -> set[str]:
+    """Local addresses listening on a TCP port (IPv4), from /proc/net/tcp."""
+    found = set()
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            cols = line.split()
+            addr, p = cols[1].split(":")
+            if cols[3] == "0A" and int(p, 16) == port:
+                octets = bytes.fromhex(addr)[::-1]
+                found.add(".".join(str(b) for b in octets))
+    return found
