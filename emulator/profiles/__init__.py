@@ -12,6 +12,7 @@ from ..core.rng import RandomSource, SeededRandom
 # until it is used.
 KINDS: dict[str, str] = {
     "iso": "emulator.profiles.iso:build",
+    "piv": "emulator.profiles.piv:build",
 }
 
 Builder = Callable[[RandomSource], CardOS]

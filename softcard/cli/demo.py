@@ -10,6 +10,7 @@ from .errors import CliError
 
 FLOWS = {
     "iso": "softcard.demos.iso",
+    "piv": "softcard.demos.piv",
 }
 
 
