@@ -13,7 +13,7 @@ from .. import __version__
 from .errors import CliError
 
 # Subcommand modules; each has `register(subparsers)` that sets `func` on its parser.
-SUBCOMMANDS = ["softcard.cli.run", "softcard.cli.demo"]
+SUBCOMMANDS = ["softcard.cli.run", "softcard.cli.demo", "softcard.cli.trace"]
 
 Handler = Callable[[argparse.Namespace], int]
 

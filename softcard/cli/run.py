@@ -13,6 +13,7 @@ from emulator.transports.vpcd import VPCD_BASE_PORT, Endpoint, LinkError, VpcdLi
 
 from ..readers import vpcd_reader_name
 from .errors import CliError
+from .trace import add_run_options, open_run_trace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,6 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="reversed mode: listen (loopback by default) and let vpcd connect",
     )
+    add_run_options(p)
     p.set_defaults(func=run)
 
 
@@ -59,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         link.open()
     except LinkError as e:
         raise CliError(str(e)) from None
+    trace = open_run_trace(args, card, vpcd_reader_name(args.reader))
 
     stop = threading.Event()
 
@@ -79,5 +82,7 @@ def run(args: argparse.Namespace) -> int:
         if not server.is_alive():
             break
     link.stop()
+    if trace is not None:
+        trace.close()
     sys.stdout.flush()
     return 0
