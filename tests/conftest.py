@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +17,9 @@ from emulator import make_card
 from emulator.core.card import CardOS
 from softcard.harness import ServedCard
 from softcard.stack import PcscStack, free_port_block
+
+if TYPE_CHECKING:
+    from emulator.image import PersistentCard
 
 READERS_PER_STACK = 8
 
@@ -74,3 +78,25 @@ def serve_card(pcsc_stack: PcscStack, slot_pool: SlotPool) -> Iterator[ServeCard
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def fork_card(tmp_path: Path) -> Callable[..., PersistentCard]:
+    """fork_card(source) -> a card of this test's own, saved in tmp_path.
+
+    `source` is an image path (a sample in card_images/, a snapshot) or a card kind
+    (a factory-fresh card, `seed=` for a deterministic one). The source is never written.
+    """
+    from emulator.image import fork, new_image
+    from emulator.profiles import kinds
+
+    count = 0
+
+    def make(source: str | Path, seed: int | None = None) -> PersistentCard:
+        nonlocal count
+        count += 1
+        if isinstance(source, str) and source in kinds():
+            return fork(new_image(source, seed), tmp_path / f"forked-card-{count}.json")
+        return fork(Path(source), tmp_path / f"forked-card-{count}.json")
+
+    return make

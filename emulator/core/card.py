@@ -158,12 +158,27 @@ class CardOS:
         self._dirty = False
 
     def export_state(self) -> dict[str, Any]:
-        return {app.name: app.export_state() for app in self.applications}
+        with self._lock:  # between commands: a snapshot from another thread is consistent
+            return {app.name: app.export_state() for app in self.applications}
 
     def import_state(self, state: dict[str, Any]) -> None:
         for app in self.applications:
             if app.name in state:
                 app.import_state(state[app.name])
+
+    def replace_state(self, state: dict[str, Any], atr: bytes | None = None) -> None:
+        """Swap the persistent state of a live card (restore a snapshot), between commands.
+
+        Channels and sessions go too: they may point into the old state (a selected
+        file, a verified PIN), so the card answers the next command as after a reset.
+        The new state is persisted before the lock is released.
+        """
+        with self._lock:
+            self.import_state(state)
+            if atr is not None:
+                self.atr = atr
+            self._open_basic_channel()
+            self.commit_now()  # durable before any further command sees it
 
     def application(self, name: str) -> Application:
         for app in self.applications:

@@ -13,7 +13,12 @@ from .. import __version__
 from .errors import CliError
 
 # Subcommand modules; each has `register(subparsers)` that sets `func` on its parser.
-SUBCOMMANDS = ["softcard.cli.run", "softcard.cli.demo", "softcard.cli.trace"]
+SUBCOMMANDS = [
+    "softcard.cli.run",
+    "softcard.cli.demo",
+    "softcard.cli.trace",
+    "softcard.cli.image",
+]
 
 Handler = Callable[[argparse.Namespace], int]
 

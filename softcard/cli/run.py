@@ -8,11 +8,13 @@ import sys
 import threading
 from types import FrameType
 
-from emulator.profiles import kinds, make_card
+from emulator.profiles import kinds
 from emulator.transports.vpcd import VPCD_BASE_PORT, Endpoint, LinkError, VpcdLink
 
 from ..readers import vpcd_reader_name
 from .errors import CliError
+from .image import add_run_options as add_image_option
+from .image import open_run_card
 from .trace import add_run_options, open_run_trace
 
 
@@ -43,6 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="reversed mode: listen (loopback by default) and let vpcd connect",
     )
     add_run_options(p)
+    add_image_option(p)
     p.set_defaults(func=run)
 
 
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as e:
         raise CliError(str(e)) from None
-    card = make_card(args.card, seed=args.seed)
+    card, image = open_run_card(args)
     link = VpcdLink(card, endpoint, reverse=args.reverse)
     try:
         link.open()
@@ -82,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         if not server.is_alive():
             break
     link.stop()
+    if image is not None:
+        image.close()
     if trace is not None:
         trace.close()
     sys.stdout.flush()
