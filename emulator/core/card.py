@@ -65,13 +65,20 @@ class _Cla:
     secure_messaging: bool
 
 
-def decode_cla(cla: int) -> _Cla | None:
-    """Interindustry CLA (ISO 7816-4 section 5.4.1); None for anything else."""
+def _decode_cla(cla: int) -> _Cla | None:
     if cla & 0xE0 == 0x00:  # first interindustry: 000x SSCC
         return _Cla(cla & 0x03, bool(cla & 0x10), bool(cla & 0x0C))
     if cla & 0xC0 == 0x40:  # further interindustry: 01xS CCCC
         return _Cla(4 + (cla & 0x0F), bool(cla & 0x10), bool(cla & 0x20))
     return None
+
+
+_CLA_TABLE = tuple(_decode_cla(cla) for cla in range(256))
+
+
+def decode_cla(cla: int) -> _Cla | None:
+    """Interindustry CLA (ISO 7816-4 section 5.4.1); None for anything else."""
+    return _CLA_TABLE[cla]
 
 
 class CardOS:
