@@ -53,6 +53,8 @@ class Application:
     aid: ClassVar[bytes] = b""
     # Shortest right-truncated AID accepted by SELECT (ISO partial DF name).
     min_select_length: ClassVar[int] = 5
+    # GET RESPONSE with nothing pending: ISO says 6985; some cards answer 9000 (GidsApplet).
+    idle_get_response_succeeds: ClassVar[bool] = False
     # INS -> (method name, chaining allowed); filled from @command at class creation.
     commands: ClassVar[dict[int, tuple[str, bool]]] = {}
 

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 # Largest command a chain may build up; beyond it the chain is refused (6700).
 MAX_CHAIN_BYTES = 65536 + 4096
 
+# ResponseApdu.extra key: send none of the data now, only 61xx; GET RESPONSE serves it
+# (cards whose case-3 commands announce their output this way, e.g. GIDS GENERATE).
+WITHHOLD_DATA = "withhold_data"
+
 MANAGE_CHANNEL_OPEN = 0x00
 MANAGE_CHANNEL_CLOSE = 0x80
 
@@ -363,6 +367,9 @@ class CardOS:
         response = result if isinstance(result, ResponseApdu) else ResponseApdu(result)
         if response.sw != SW.SUCCESS or not response.data:
             return response
+        if response.extra.get(WITHHOLD_DATA):
+            channel.pending = response.data
+            return ResponseApdu(sw=bytes_remaining(len(response.data)))
         limit = self._chunk_limit(apdu)
         if len(response.data) <= limit:
             return response
@@ -383,6 +390,8 @@ class CardOS:
             raise CardError(SW.INCORRECT_P1P2)
         pending = channel.pending
         if pending is None:
+            if channel.app is not None and channel.app.idle_get_response_succeeds:
+                return ResponseApdu()
             raise CardError(SW.CONDITIONS_NOT_SATISFIED, "no response data pending")
         wanted = apdu.ne
         short_le = wanted is not None and not apdu.extended and wanted != SHORT_MAX

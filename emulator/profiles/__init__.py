@@ -13,6 +13,8 @@ from ..core.rng import RandomSource, SeededRandom
 KINDS: dict[str, str] = {
     "iso": "emulator.profiles.iso:build",
     "piv": "emulator.profiles.piv:build",
+    "gids": "emulator.profiles.gids:build",
+    "gids-blank": "emulator.profiles.gids:build_blank",
 }
 
 Builder = Callable[[RandomSource], CardOS]

@@ -11,6 +11,7 @@ from .errors import CliError
 FLOWS = {
     "iso": "softcard.demos.iso",
     "piv": "softcard.demos.piv",
+    "minidriver": "softcard.demos.minidriver",
 }
 
 

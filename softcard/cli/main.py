@@ -18,6 +18,7 @@ SUBCOMMANDS = [
     "softcard.cli.demo",
     "softcard.cli.trace",
     "softcard.cli.image",
+    "softcard.cli.md",
 ]
 
 Handler = Callable[[argparse.Namespace], int]
