@@ -24,7 +24,12 @@ from .constants import containers as cm
 from .constants import files as f
 from .constants import keyspecs as ks
 from .context import CardContext
-from .errors import SCARD_E_FILE_NOT_FOUND, SCARD_E_INVALID_PARAMETER, MinidriverError
+from .errors import (
+    SCARD_E_FILE_NOT_FOUND,
+    SCARD_E_INVALID_PARAMETER,
+    SCARD_E_NO_KEY_CONTAINER,
+    MinidriverError,
+)
 from .structures import CONTAINER_MAP_RECORD, build_cmapfile, parse_cmapfile
 
 COMPRESSED_CERT_VERSION = 0x0001
@@ -100,20 +105,26 @@ class Csp:
         for i, rec in enumerate(self.read_cmapfile()):
             if not rec.valid:
                 continue
-            spec: int | None = None
-            public: PublicKey | None = None
             try:
-                info = self.ctx.get_container_info(i)
+                spec, public = self.container_key(i)
             except MinidriverError:
-                info = None
-            if info is not None and info.key_ex_public_key:
-                public = parse_container_public_blob(info.key_ex_public_key)
-                spec = _spec_of(public, keyexchange=True)
-            elif info is not None and info.sig_public_key:
-                public = parse_container_public_blob(info.sig_public_key)
-                spec = _spec_of(public, keyexchange=False)
+                out.append(Container(i, rec, None, None))
+                continue
             out.append(Container(i, rec, spec, public))
         return out
+
+    def container_key(self, index: int) -> tuple[int, PublicKey]:
+        """The key spec and public key of a container's key, as the CSP learns them from
+        CardGetContainerInfo: the blob's slot (key exchange or signature) and its magic (RSA,
+        ECDSA or ECDH, and the curve). The key-exchange key first when there are both."""
+        info = self.ctx.get_container_info(index)
+        if info.key_ex_public_key:
+            public = parse_container_public_blob(info.key_ex_public_key)
+            return _spec_of(public, keyexchange=True), public
+        if info.sig_public_key:
+            public = parse_container_public_blob(info.sig_public_key)
+            return _spec_of(public, keyexchange=False), public
+        raise SCARD_E_NO_KEY_CONTAINER(f"container {index} holds no key")
 
     def enroll(
         self,

@@ -9,6 +9,7 @@ from .base import CardModule, ContainerKey, DecryptMode, SignMode
 # "module:class"; a new card kind is one module and one line here.
 CARD_MODULES: list[str] = [
     "driver.cardmodules.gids:GidsCardModule",
+    "driver.cardmodules.piv:PivCardModule",
 ]
 
 

@@ -22,7 +22,17 @@ if TYPE_CHECKING:
     from driver.context import CardContext
 
 HASHES = {"sha1": 0x8004, "sha256": 0x800C, "sha384": 0x800D, "sha512": 0x800E, "md5": 0x8003}
-KEY_SPECS = {"keyexchange": 1, "signature": 2}
+KEY_SPECS = {
+    "keyexchange": 1,
+    "signature": 2,
+    "ecdsa-p256": 3,
+    "ecdsa-p384": 4,
+    "ecdsa-p521": 5,
+    "ecdh-p256": 6,
+    "ecdh-p384": 7,
+    "ecdh-p521": 8,
+}
+RSA_SPECS = (1, 2)
 KEY_SPEC_NAMES = {
     1: "AT_KEYEXCHANGE",
     2: "AT_SIGNATURE",
@@ -79,11 +89,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--pin", help="the current PIN")
     c.add_argument("--new-pin", help="the new PIN")
     c = pin_command(
-        "unblock", _pin_unblock, "reset the user PIN with the admin key (CardUnblockPin)"
+        "unblock",
+        _pin_unblock,
+        "reset the user PIN with the admin key (GIDS) or the PUK (PIV) (CardUnblockPin)",
     )
-    c.add_argument(
+    how = c.add_mutually_exclusive_group()
+    how.add_argument(
         "--admin-key", help="the 24-byte 3DES admin key in hex (else $SOFTCARD_ADMIN_KEY)"
     )
+    how.add_argument("--puk", help="the PUK, on cards that unblock with one (else $SOFTCARD_PUK)")
     c.add_argument("--new-pin", help="the new PIN")
 
     cont = cmds.add_parser("container", help="create, import or delete key containers")
@@ -103,12 +117,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         c.set_defaults(func=func)
         if name != "delete":
             c.add_argument("--index", type=int, help="container index (default: first free)")
-            c.add_argument("--key-spec", choices=sorted(KEY_SPECS), default="keyexchange")
+            c.add_argument(
+                "--key-spec",
+                choices=sorted(KEY_SPECS),
+                help="key type (default: keyexchange for RSA, ecdsa-pNNN for an EC key file)",
+            )
             c.add_argument("--name", help="container name (default: a new GUID)")
         else:
             c.add_argument("--index", type=int, required=True)
         if name == "create":
-            c.add_argument("--bits", type=int, default=2048)
+            c.add_argument("--bits", type=int, default=2048, help="RSA key size")
         if name == "import":
             c.add_argument("key", help="private key file")
 
@@ -286,7 +304,7 @@ def _info(args: argparse.Namespace) -> int:
             if not k.IS_PIN_SET(pin_set, pin_id):
                 continue
             info = PIN_INFO.from_bytes(ctx.get_property(k.CP_CARD_PIN_INFO, flags=pin_id))
-            role = {k.ROLE_USER: "user", k.ROLE_ADMIN: "admin"}.get(pin_id, f"PIN {pin_id}")
+            role = _pin_role(pin_id, info)
             tries = ctx.card.pin_tries_left(pin_id)
             out(
                 f"  {pin_id} {role:6} {k.SECRET_TYPE(info.pin_type).name}, "
@@ -314,6 +332,19 @@ def _info(args: argparse.Namespace) -> int:
                         f"until {cert.not_valid_after_utc:%Y-%m-%d})"
                     )
     return 0
+
+
+def _pin_role(pin_id: int, info: object) -> str:
+    """user / admin by id; a card-specific PIN by its purpose (PIV's id 3 is its PUK)."""
+    from driver import constants as k
+    from driver.structures import PIN_INFO
+
+    assert isinstance(info, PIN_INFO)
+    if pin_id in (k.ROLE_USER, k.ROLE_ADMIN):
+        return "user" if pin_id == k.ROLE_USER else "admin"
+    if info.pin_purpose == k.SECRET_PURPOSE.UnblockOnlyPin:
+        return "PUK"
+    return f"PIN {pin_id}"
 
 
 def _ls(args: argparse.Namespace) -> int:
@@ -376,9 +407,17 @@ def _pin_change(args: argparse.Namespace) -> int:
 
 
 def _pin_unblock(args: argparse.Namespace) -> int:
-    from driver.constants import CARD_AUTHENTICATE_PIN_CHALLENGE_RESPONSE
+    from driver.constants import CARD_AUTHENTICATE_PIN_CHALLENGE_RESPONSE, CARD_AUTHENTICATE_PIN_PIN
     from driver.csp import admin_response
 
+    if args.puk is not None or (args.admin_key is None and "SOFTCARD_PUK" in os.environ):
+        # PIV: the PUK unblocks (CardUnblockPin with the PIN as the authenticator).
+        puk = _secret(args.puk, "SOFTCARD_PUK", "PUK")
+        new = _secret(args.new_pin, "SOFTCARD_NEW_PIN", "New PIN")
+        with _card(args) as ctx:
+            ctx.unblock_pin("user", puk, new, 0, CARD_AUTHENTICATE_PIN_PIN)
+        print("PIN unblocked")
+        return 0
     raw_key = _secret(args.admin_key, "SOFTCARD_ADMIN_KEY", "Admin key (hex)")
     try:
         key = bytes.fromhex(raw_key.decode())
@@ -400,17 +439,20 @@ def _pin_unblock(args: argparse.Namespace) -> int:
 def _container_create(args: argparse.Namespace) -> int:
     from driver.csp import Csp
 
+    spec_name = args.key_spec or "keyexchange"
+    spec = KEY_SPECS[spec_name]
     pin = _pin(args)
     with _card(args) as ctx:
         ctx.authenticate_pin("user", pin)
-        index = Csp(ctx).enroll(KEY_SPECS[args.key_spec], args.bits, args.name, index=args.index)
-    print(f"container {index}: {args.bits}-bit {args.key_spec} key generated on the card")
+        index = Csp(ctx).enroll(spec, args.bits, args.name, index=args.index)
+    size = f"{args.bits}-bit " if spec in RSA_SPECS else ""
+    print(f"container {index}: {size}{spec_name} key generated on the card")
     return 0
 
 
 def _container_import(args: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
     from driver import blobs
     from driver.csp import Csp
@@ -424,15 +466,26 @@ def _container_import(args: argparse.Namespace) -> int:
         )
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.key}: not an unencrypted private key ({e})") from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise CliError(f"{args.key}: only RSA keys can be imported into this card")
-    spec = KEY_SPECS[args.key_spec]
-    blob = blobs.rsa_private_blob(key, 0x2400 if spec == 2 else 0xA400)
+    if isinstance(key, rsa.RSAPrivateKey):
+        spec_name = args.key_spec or "keyexchange"
+        if KEY_SPECS[spec_name] not in RSA_SPECS:
+            raise CliError(f"{args.key}: an RSA key is keyexchange or signature, not {spec_name}")
+        spec = KEY_SPECS[spec_name]
+        blob = blobs.rsa_private_blob(key, 0x2400 if spec == 2 else 0xA400)
+    elif isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size in (256, 384, 521):
+        bits = key.curve.key_size
+        spec_name = args.key_spec or f"ecdsa-p{bits}"
+        if spec_name not in (f"ecdsa-p{bits}", f"ecdh-p{bits}"):
+            raise CliError(f"{args.key}: a P-{bits} key is ecdsa-p{bits} or ecdh-p{bits}")
+        spec = KEY_SPECS[spec_name]
+        blob = blobs.ecc_private_blob(key, ecdsa=spec_name.startswith("ecdsa"))
+    else:
+        raise CliError(f"{args.key}: only RSA and NIST P-256/384/521 keys can be imported")
     pin = _pin(args)
     with _card(args) as ctx:
         ctx.authenticate_pin("user", pin)
         index = Csp(ctx).enroll(spec, key.key_size, args.name, key_blob=blob, index=args.index)
-    print(f"container {index}: {key.key_size}-bit {args.key_spec} key imported")
+    print(f"container {index}: {key.key_size}-bit {spec_name} key imported")
     return 0
 
 
@@ -448,11 +501,15 @@ def _container_delete(args: argparse.Namespace) -> int:
 
 
 def _container_key_spec(ctx: CardContext, index: int) -> int:
-    info = ctx.get_container_info(index)
-    return 1 if info.key_ex_public_key else 2
+    """The real key spec of the container's key (RSA, ECDSA or ECDH, with its curve)."""
+    from driver.csp import Csp
+
+    return Csp(ctx).container_key(index)[0]
 
 
 def _sign(args: argparse.Namespace) -> int:
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
     from driver import constants as k
     from driver.structures import BCRYPT_PSS_PADDING_INFO, CARD_SIGNING_INFO
 
@@ -460,7 +517,18 @@ def _sign(args: argparse.Namespace) -> int:
     pin = _pin(args)
     with _card(args) as ctx:
         spec = _container_key_spec(ctx, args.index)
+        if spec not in RSA_SPECS and args.pss:
+            raise CliError(f"container {args.index} holds an EC key: --pss is for RSA keys")
         ctx.authenticate_pin("user", pin)
+        if spec not in RSA_SPECS:
+            # ECDSA signs the hash itself; the card answers r || s, openssl writes DER.
+            rs = ctx.sign_data(CARD_SIGNING_INFO(2, args.index, spec, 0, 0, digest)).signed_data
+            half = len(rs or b"") // 2
+            signature = encode_dss_signature(
+                int.from_bytes((rs or b"")[:half], "big"), int.from_bytes((rs or b"")[half:], "big")
+            )
+            _write_output(args.out, signature, None if args.out else signature.hex())
+            return 0
         if args.pss:
             name = {"sha1": "SHA1", "sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512"}.get(
                 args.hash
@@ -492,6 +560,8 @@ def _decrypt(args: argparse.Namespace) -> int:
     pin = _pin(args)
     with _card(args) as ctx:
         spec = _container_key_spec(ctx, args.index)
+        if spec not in RSA_SPECS:
+            raise CliError(f"container {args.index} holds an EC key: only RSA keys decrypt")
         ctx.authenticate_pin("user", pin)
         if args.oaep:
             padding = BCRYPT_OAEP_PADDING_INFO(args.oaep.upper(), None)

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
 import driver
-from driver import blobs, cardmodules
+from driver import blobs
 from driver.cardmodules.piv import PivCardModule, admin_response
 from driver.cardmodules.piv.cmap import parse_mscmap
 from driver.cardmodules.piv.constants import ROLE_PUK
@@ -44,20 +44,10 @@ PIN = b"123456"
 PUK = b"12345678"
 MGM = bytes.fromhex("010203040506070801020304050607080102030405060708")
 KEY_GEN = driver.CARD_CREATE_CONTAINER_KEY_GEN
-PIV_MODULE = "driver.cardmodules.piv:PivCardModule"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def piv_module_registered() -> Iterator[None]:
-    """The PIV module in the probe list, as driver/cardmodules/__init__.py will list it."""
-    with pytest.MonkeyPatch.context() as mp:
-        if PIV_MODULE not in cardmodules.CARD_MODULES:
-            mp.setattr(cardmodules, "CARD_MODULES", [PIV_MODULE, *cardmodules.CARD_MODULES])
-        yield
 
 
 @pytest.fixture(scope="module")
-def rsa_card(piv_module_registered: None) -> CardOS:
+def rsa_card() -> CardOS:
     """One card with an RSA-2048 key in container 0 (9A), made once: keygen is the slow part."""
     card = make_card("piv", seed=7)
     with open_context(card) as ctx:
