@@ -14,8 +14,11 @@ import tempfile
 from pathlib import Path
 
 from ..stack import MAX_READERS, PcscStack, free_port_block
-from . import embedded, growth, latency, scale, startup
+from . import embedded, growth, keygen, latency, minidriver, piv, scale, startup
 from .report import Section
+
+# Readers of their own for the PIV and GIDS cards (0 and 1 serve the per-APDU section).
+PIV_SLOT, GIDS_SLOT = 2, 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     with stack:
         sections.append(latency.section(stack, count, slow))
         sections.append(embedded.section(seconds))
+        sections.append(piv.section(stack, PIV_SLOT, 20 if q else 300))
+        sections.append(minidriver.section(stack, GIDS_SLOT, 10 if q else 200))
+        sections.append(keygen.section(2 if q else 20))
         sections.append(startup.section(stack, 2 if q else 7))
         sizes = [n for n in ((1, 2) if q else (1, 4, 16)) if n <= stack.readers]
         sections.append(scale.section(stack, sizes, 0.3 if q else 3.0))

@@ -104,6 +104,8 @@ SELECT_EF = bytes.fromhex("00A4000C022F01")
 READ_BINARY = bytes.fromhex("00B0000010")
 
 
+# The iso card OS in the floor's bare process: what softcard's card path alone costs.
+BARE = "iso card OS in the floor's bare process"
 TARGET_FLOOR_RATIO = 1.25
 TARGET_VICC_SPEEDUP = 300
 
@@ -136,6 +138,13 @@ def section(stack: PcscStack, count: int, slow_count: int) -> Section:
                 higher_is_better=True,
             )
         )
+    bare = [t for t in timings if t.name == BARE]
+    if bare and soft:
+        sec.notes.append(
+            f"softcard run / the same card OS in a bare process = "
+            f"{soft[0].median_ms / bare[0].median_ms:.2f}x (what the CLI process adds); "
+            f"bare card OS / floor = {bare[0].median_ms / floor:.2f}x (the card path alone)"
+        )
     plain = [t for t in timings if "without" in t.name]
     if plain:
         sec.notes.append(
@@ -146,27 +155,31 @@ def section(stack: PcscStack, count: int, slow_count: int) -> Section:
 
 def run(stack: PcscStack, count: int, slow_count: int) -> list[Timing]:
     py = sys.executable
-    floor_r, soft_r = stack.reader(0), stack.reader(1)
+    floor_r, soft_r, bare_r = stack.reader(0), stack.reader(1), stack.reader(2)
+    floor_cmd = [py, "-m", "softcard.bench.floor", "--port"]
     out: list[Timing] = []
     with (
-        card_process([py, "-m", "softcard.bench.floor", "--port", str(floor_r.port)], stack, 0),
+        card_process([*floor_cmd, str(floor_r.port)], stack, 0),
         card_process(
             [py, "-m", "softcard", "run", "--card", "iso", "--vpcd", f"127.0.0.1:{soft_r.port}"],
             stack,
             1,
         ),
+        card_process([*floor_cmd, str(bare_r.port), "--card", "iso"], stack, 2),
     ):
-        floor, read, select = measure_interleaved(
+        floor, read, select, bare_read = measure_interleaved(
             [
                 (floor_r.name, READ_BINARY, []),
                 (soft_r.name, READ_BINARY, [SELECT_EF]),
                 (soft_r.name, SELECT_EF, []),
+                (bare_r.name, READ_BINARY, [SELECT_EF]),
             ],
             count,
         )
         out.append(summarise("floor (fixed 9000, same link)", "any", floor))
         out.append(summarise("softcard", "READ BINARY 16", read))
         out.append(summarise("softcard", "SELECT EF", select))
+        out.append(summarise(BARE, "READ BINARY 16", bare_read))
     port = str(floor_r.port)
     with card_process([py, "-m", "softcard.bench.floor", "--plain", "--port", port], stack, 0):
         out.append(
