@@ -19,6 +19,7 @@ from ...core import keys as core_keys
 from ...core import tlv
 from ...core.errors import CardError
 from ...core.rng import RandomSource
+from ...core.rsa import private_operation as rsa_private_operation
 from ...core.sw import SW
 from .constants import EC_CURVES, RSA_BITS, CtMode, KeyType, Tag
 
@@ -84,20 +85,8 @@ class CardKey:
     # -- RSA ------------------------------------------------------------------------------
 
     def rsa_private_operation(self, block: bytes) -> bytes:
-        """m^d mod n for one modulus-sized block (CRT through `cryptography`)."""
-        key = self.rsa
-        k = self.size_bytes
-        if len(block) != k:
-            raise CardError(SW.WRONG_LENGTH, "input is not one modulus-sized block")
-        numbers = key.private_numbers()
-        value = int.from_bytes(block, "big")
-        n = numbers.public_numbers.n
-        if value >= n:
-            raise CardError(SW.WRONG_DATA, "input not smaller than the modulus")
-        m1 = pow(value % numbers.p, numbers.dmp1, numbers.p)
-        m2 = pow(value % numbers.q, numbers.dmq1, numbers.q)
-        h = (numbers.iqmp * (m1 - m2)) % numbers.p
-        return (m2 + h * numbers.q).to_bytes(k, "big")
+        """m^d mod n for one modulus-sized block."""
+        return rsa_private_operation(self.rsa, block)
 
     def sign_pkcs1(self, digest_info: bytes) -> bytes:
         """EMSA-PKCS1-v1_5 around the host's DigestInfo||hash (or any short input)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from ...core.apdu import CommandApdu
@@ -131,6 +132,17 @@ class PivBase(Application):
         self.pins.reset()
         self.mgmkey = ManagementKey()
         self.changed()
+
+    # -- identity -------------------------------------------------------------------------
+
+    def identity(self) -> dict[str, str]:
+        """What names this card in a card image: the serial (Yubico GET SERIAL) and the CHUID
+        GUID as a UUID (SP 800-73-4 fills the GUID field with the card UUID)."""
+        found = {"serial": str(self.serial)}
+        guid = objects.chuid_guid(self.objects.get(ObjectId.CHUID))
+        if guid is not None:
+            found["guid"] = str(uuid.UUID(bytes=guid))
+        return found
 
     # -- persistence ----------------------------------------------------------------------
 

@@ -93,6 +93,11 @@ class Tag(IntEnum):
     CERT_INFO = 0x71
     MSCUID = 0x72
     ERROR_DETECTION_CODE = 0xFE
+    # CHUID object members (SP 800-73-4 part 1, table 9).
+    FASC_N = 0x30
+    GUID = 0x34
+    EXPIRATION_DATE = 0x35
+    ISSUER_ASYMMETRIC_SIGNATURE = 0x3E
     # Discovery object.
     DISCOVERY = 0x7E
     PIN_USAGE_POLICY = 0x5F2F

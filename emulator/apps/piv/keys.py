@@ -20,6 +20,7 @@ from ...core import keys as core_keys
 from ...core import tlv
 from ...core.errors import CardError
 from ...core.rng import RandomSource
+from ...core.rsa import private_operation as rsa_private_operation
 from ...core.sw import SW
 from .constants import (
     EC_ALGORITHMS,
@@ -162,17 +163,7 @@ class SlotKey:
     def raw_rsa(self, block: bytes) -> bytes:
         """RSA private operation on a modulus-size block (sign or decrypt)."""
         assert isinstance(self.private, rsa.RSAPrivateKey)
-        size = (self.private.key_size + 7) // 8
-        numbers = self.private.private_numbers()
-        n = numbers.public_numbers.n
-        m = _int(block)
-        if len(block) != size or m >= n:
-            raise CardError(SW.WRONG_DATA, "RSA input must be a block smaller than the modulus")
-        # CRT: about four times faster than m^d mod n.
-        m1 = pow(m, numbers.dmp1, numbers.p)
-        m2 = pow(m, numbers.dmq1, numbers.q)
-        h = (numbers.iqmp * (m1 - m2)) % numbers.p
-        return (m2 + h * numbers.q).to_bytes(size, "big")
+        return rsa_private_operation(self.private, block)
 
     def ecdsa(self, digest: bytes) -> bytes:
         """ECDSA over a hash value (left-padded or cut to the field size); DER answer."""

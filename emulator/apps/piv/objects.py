@@ -31,6 +31,7 @@ from .constants import (
 # ykman and yubico-piv-tool write); OpenSC then takes the GUID as the card serial.
 FASC_N = bytes.fromhex("D4E739DA739CED39CE739D836858210842108421C84210C3EB")
 CHUID_EXPIRY = b"20301231"
+GUID_LENGTH = 16
 # GSC-IS RID: OpenSC keeps a card with this CCC a plain PIV card (not a dual CAC).
 CCC_CARD_IDENTIFIER_PREFIX = bytes.fromhex("A000000116FF02")
 GLOBAL_PIN_BIT = 0x20
@@ -40,13 +41,24 @@ def make_chuid(rng: RandomSource) -> bytes:
     """A CHUID with a fresh GUID; it carries 30, 34, 35 and 3E as ykman requires."""
     return b"".join(
         (
-            tlv.encode(0x30, FASC_N),
-            tlv.encode(0x34, rng.token_bytes(16)),
-            tlv.encode(0x35, CHUID_EXPIRY),
-            tlv.encode(0x3E, b""),
+            tlv.encode(Tag.FASC_N, FASC_N),
+            tlv.encode(Tag.GUID, rng.token_bytes(GUID_LENGTH)),
+            tlv.encode(Tag.EXPIRATION_DATE, CHUID_EXPIRY),
+            tlv.encode(Tag.ISSUER_ASYMMETRIC_SIGNATURE, b""),
             tlv.encode(Tag.ERROR_DETECTION_CODE, b""),
         )
     )
+
+
+def chuid_guid(chuid: bytes | None) -> bytes | None:
+    """The 16-byte GUID of a CHUID object, or None when it has none (or is not TLV)."""
+    if chuid is None:
+        return None
+    try:
+        guid = tlv.to_dict(chuid).get(Tag.GUID)
+    except tlv.TlvError:
+        return None
+    return guid if guid is not None and len(guid) == GUID_LENGTH else None
 
 
 def make_ccc(rng: RandomSource) -> bytes:

@@ -1,14 +1,34 @@
 """GIDS (Microsoft Generic Identity Device Specification) as gids.md describes it.
 
-The GIDS application's constants module did not exist when this table was written;
-the names here follow /work/shared/spec/gids.md section by section.
+INS bytes, tags, file identifiers, mechanisms and the default minidriver layout come from
+the GIDS application's constants (`emulator/apps/gids/constants.py`, the one place for
+the spec's facts); this module only adds the words a trace shows for them.
 """
 
 from __future__ import annotations
 
+from ...apps.gids.constants import (
+    ADMIN_KEY_REFERENCE,
+    GIDS_AID,
+    KEY_EF_BASE,
+    MECHANISM_KEY_MASK,
+    MECHANISM_MODE_MASK,
+    RSA_BITS,
+    AdminMechanism,
+    ChangeP1,
+    CtMode,
+    DstMode,
+    Ef,
+    Fid,
+    KeyType,
+    Mechanism,
+    PinRef,
+    Tag,
+)
+from ...apps.gids.constants import Ins as GidsIns
+from ...apps.gids.formats import DEFAULT_MASTERFILE
 from ...core import tlv
 from ...core.apdu import CommandApdu
-from ...core.ins import Ins
 from ..decoding import (
     AppDecoder,
     CommandSpec,
@@ -24,82 +44,78 @@ from ..masking import Masks, Span, value_spans, walk
 from . import iso
 
 APP_NAME = "gids"
-GIDS_AID = bytes.fromhex("A0000003974254465902 01")
 
-CURRENT_APPLICATION = 0x3FFF
-EF_DIR = 0x2F00
-EF_ATR = 0x2F01
-CURRENT_EF = 0x0000
-ADMIN_KEY_REFERENCE = 0x80
+
+def _acl_name(ef: Ef) -> str:
+    """USER_CREATE_DELETE_DIR -> UserCreateDeleteDirAc, the minidriver ACL it stands for."""
+    return "".join(word.capitalize() for word in ef.name.split("_")) + "Ac"
+
 
 # gids.md 2.2: the standard DO EFs by minidriver ACL name.
-EFS = {
-    0xA000: "UserCreateDeleteDirAc",
-    0xA010: "EveryoneReadUserWriteAc",
-    0xA011: "UserWriteExecuteAc",
-    0xA012: "EveryoneReadAdminWriteAc",
-    0xA013: "UserReadWriteAc",
-    0xA014: "AdminReadWriteAc",
-}
-# gids.md 2.3: DOs by (EF, tag); DF20 means keymap in A000 but cardid in A012.
+EFS = {int(ef): _acl_name(ef) for ef in Ef}
+# gids.md 2.3: DOs by (EF, tag) as the default masterfile places them; DF20 means keymap in
+# A000 but cardid in A012.
 DOS = {
-    (0xA000, 0xDF1F): "masterfile",
-    (0xA000, 0xDF20): "keymap",
-    (0xA012, 0xDF20): "cardid",
-    (0xA010, 0xDF20): "cardid",
-    (0xA010, 0xDF21): "cardapps",
-    (0xA010, 0xDF22): "cardcf",
-    (0xA010, 0xDF23): "cmapfile",
+    (int(Ef.USER_CREATE_DELETE_DIR), int(Tag.MASTERFILE)): "masterfile",
+    (int(Ef.USER_CREATE_DELETE_DIR), int(Tag.KEYMAP)): "keymap",
+    **{(r.ef, r.do_tag): r.filename for r in DEFAULT_MASTERFILE if r.filename},
+    # GidsApplet's own tests write cardid into A010 (gids.md 2.3, 6).
+    (int(Ef.EVERYONE_READ_USER_WRITE), int(Tag.CARDID)): "cardid",
 }
-PIN_STATUS = {0x7F71: "global PIN status", 0x7F72: "local PIN status", 0x7F73: "PUK status"}
-
-TAG_KEY_USAGE_TEMPLATE = 0x70
-TAG_KEY_REFERENCE = 0x84
-TAG_KEY_VALUE_TEMPLATE = 0xA5
-TAG_KEY_TYPE = 0x83
-TAG_KEY_VALUE = 0x87
-TAG_KEY_CHECK_VALUE = 0x88
-TAG_PUBLIC_KEY = 0x7F49
-TAG_DYNAMIC_AUTHENTICATION = 0x7C
-TAG_CHALLENGE = 0x81
-TAG_RESPONSE = 0x82
-TAG_TRIES_LEFT = 0x97
-TAG_TRIES_LEFT_ALT = 0x9F17
-TAG_TRY_LIMIT = 0x93
-
-MECHANISMS = {
-    0x06: "RSA-1024",
-    0x07: "RSA-2048",
-    0x08: "RSA-3072",
-    0x09: "RSA-4096",
-    0x0A: "ECC P-192",
-    0x0B: "ECC P-224",
-    0x0C: "ECC P-256",
-    0x0D: "ECC P-384",
-    0x0E: "ECC P-521",
+PIN_STATUS: dict[int, str] = {
+    Tag.GLOBAL_PIN_STATUS: "global PIN status",
+    Tag.LOCAL_PIN_STATUS: "local PIN status",
+    Tag.LOCAL_PUK_STATUS: "PUK status",
 }
-KEY_TYPES = {0x01: "symmetric", 0x02: "RSA", 0x03: "ECC"}
+
+
+def _mechanism_name(mechanism: Mechanism) -> str:
+    if mechanism in RSA_BITS:
+        return f"RSA-{RSA_BITS[mechanism]}"
+    return f"ECC P-{mechanism.name.removeprefix('ECC_P')}"
+
+
+MECHANISMS = {int(m): _mechanism_name(m) for m in Mechanism}
+# High nibble of a CT/DST mechanism (a bare key mechanism reads as its key).
+MECHANISM_MODES: dict[int, str] = {
+    CtMode.RAW: "no padding",
+    CtMode.PKCS1: "PKCS#1 v1.5",
+    CtMode.OAEP: "OAEP",
+    DstMode.RAW: "raw signature",
+    DstMode.PKCS1: "PKCS#1 v1.5 signature",
+}
+ADMIN_MECHANISMS: dict[int, str] = {
+    AdminMechanism.TDES_2KEY: "2-key 3DES",
+    AdminMechanism.TDES_3KEY: "3-key 3DES",
+    AdminMechanism.AES_128: "AES-128",
+    AdminMechanism.AES_192: "AES-192",
+    AdminMechanism.AES_256: "AES-256",
+}
+KEY_TYPES: dict[int, str] = {KeyType.SYMMETRIC: "symmetric", KeyType.RSA: "RSA", KeyType.ECC: "ECC"}
+
+
+SPECIAL_FIDS: dict[int, str] = {
+    Fid.CURRENT_APPLICATION: "current application",
+    Fid.EF_ATR: "EF.ATR",
+    Fid.EF_DIR: "EF.DIR",
+    Fid.CURRENT_EF: "current EF",
+}
 
 
 def ef_name(fid: int) -> str:
     if fid in EFS:
         return f"EF {fid:04X} {EFS[fid]}"
-    if fid & 0xFF00 == 0xB000:
+    if fid & 0xFF00 == KEY_EF_BASE:
         return f"key EF {fid:04X}" + (" (admin key)" if fid & 0xFF == ADMIN_KEY_REFERENCE else "")
-    return {
-        CURRENT_APPLICATION: "current application",
-        EF_ATR: "EF.ATR",
-        EF_DIR: "EF.DIR",
-        CURRENT_EF: "current EF",
-    }.get(fid, f"EF {fid:04X}")
+    return SPECIAL_FIDS.get(fid, f"EF {fid:04X}")
 
 
 def do_name(ef: int, tag: int) -> str:
-    if ef == CURRENT_APPLICATION and tag in PIN_STATUS:
+    if ef == Fid.CURRENT_APPLICATION and tag in PIN_STATUS:
         return PIN_STATUS[tag]
     if (ef, tag) in DOS:
         return DOS[(ef, tag)]
-    if 0xDF24 <= tag <= 0xDFFE:
+    if Tag.FIRST_FILE_DO <= tag <= Tag.LAST_FILE_DO:
         return f"file DO {tag:04X}"
     return f"DO {tag:X}"
 
@@ -108,21 +124,28 @@ def mechanism_text(value: bytes) -> str:
     algo = value[0]
     if algo in MECHANISMS:
         return MECHANISMS[algo]
-    padding = {0x00: "no padding", 0x40: "PKCS#1 v1.5", 0x80: "OAEP"}.get(algo & 0xC0, "")
-    if algo & 0x30 == 0x10:
-        padding = "raw signature"
-    if algo & 0x70 == 0x50:
-        padding = "PKCS#1 v1.5 signature"
-    size = MECHANISMS.get(algo & 0x0F, "")
+    size = MECHANISMS.get(algo & MECHANISM_KEY_MASK, "")
+    mode = algo & MECHANISM_MODE_MASK
+    padding = MECHANISM_MODES.get(mode, f"mode {mode:02X}")
     return ", ".join(p for p in (size, padding) if p)
+
+
+def admin_mechanism_text(value: bytes) -> str:
+    """The AT template's mechanism: the symmetric admin key's algorithm."""
+    return ADMIN_MECHANISMS.get(value[0], mechanism_text(value))
 
 
 def _tries(value: bytes) -> str:
     return f"{value[0]} tries left"
 
 
-CRT_TAGS = {0x80: "mechanism", 0x83: "key reference", 0x95: "usage qualifier"}
-FCP_TAGS = {**iso.FCP_TAGS, TAG_KEY_VALUE_TEMPLATE: "CRTs of the key"}
+TRY_TAGS: dict[int, str] = {Tag.TRY_COUNTER: "tries left", Tag.TRY_LIMIT: "try limit"}
+CRT_TAGS: dict[int, str] = {
+    Tag.CRT_MECHANISM: "mechanism",
+    Tag.CRT_KEY_REF_SYMMETRIC: "key reference",
+    Tag.CRT_USAGE: "usage qualifier",
+}
+FCP_TAGS = {**iso.FCP_TAGS, Tag.CRT_LIST: "CRTs of the key"}
 
 TAGS = TagNames(
     names={
@@ -131,52 +154,55 @@ TAGS = TagNames(
         0x46: "pre-issuing data",
         0x5F2F: "PIN usage policy",
         0x7F65: "memory resource template",
-        TAG_PUBLIC_KEY: "public key",
-        TAG_DYNAMIC_AUTHENTICATION: "dynamic authentication template",
-        TAG_KEY_USAGE_TEMPLATE: "key usage template",
-        0xAC: "cryptographic mechanism template",
-        0x7F71: "global PIN status",
-        0x7F72: "local PIN status",
-        0x7F73: "PUK status",
+        Tag.PUBLIC_KEY: "public key",
+        Tag.DYNAMIC_AUTH: "dynamic authentication template",
+        Tag.KEY_USAGE_TEMPLATE: "key usage template",
+        Tag.GENERATE_TEMPLATE: "cryptographic mechanism template",
+        **PIN_STATUS,
         0x40: "supported authentication protocols",
-        0xDF1F: "masterfile",
+        Tag.MASTERFILE: "masterfile",
     },
     nested={
-        0x62: FCP_TAGS,
+        Tag.FCP: FCP_TAGS,
         0x61: {0x4F: "application identifier", 0x73: "discretionary data objects"},
-        TAG_KEY_VALUE_TEMPLATE: {
-            0xA4: "AT (authentication)",
-            0xB6: "DST (signature)",
-            0xB8: "CT (decipherment)",
-            TAG_KEY_TYPE: "key type",
-            TAG_KEY_REFERENCE: "transport key",
-            TAG_KEY_VALUE: "key value",
-            TAG_KEY_CHECK_VALUE: "key check value",
+        Tag.KEY_VALUE_TEMPLATE: {
+            Tag.CRT_AT: "AT (authentication)",
+            Tag.CRT_DST: "DST (signature)",
+            Tag.CRT_CT: "CT (decipherment)",
+            Tag.KEY_TYPE: "key type",
+            Tag.TRANSPORT_KEY: "transport key",
+            Tag.KEY_VALUE: "key value",
+            Tag.KEY_CHECK_VALUE: "key check value",
         },
-        0xA4: CRT_TAGS,
-        0xB6: CRT_TAGS,
-        0xB8: CRT_TAGS,
-        TAG_KEY_USAGE_TEMPLATE: {
-            TAG_KEY_REFERENCE: "key reference",
-            TAG_KEY_VALUE_TEMPLATE: "key value template",
+        Tag.CRT_AT: CRT_TAGS,
+        Tag.CRT_DST: CRT_TAGS,
+        Tag.CRT_CT: CRT_TAGS,
+        Tag.KEY_USAGE_TEMPLATE: {
+            Tag.KEY_REFERENCE: "key reference",
+            Tag.KEY_VALUE_TEMPLATE: "key value template",
         },
-        TAG_PUBLIC_KEY: {0x81: "modulus", 0x82: "public exponent", 0x86: "public point"},
-        TAG_DYNAMIC_AUTHENTICATION: {TAG_CHALLENGE: "challenge", TAG_RESPONSE: "response"},
-        0xAC: {0x80: "mechanism", 0x83: "key reference"},
-        0x7F71: {TAG_TRIES_LEFT: "tries left", TAG_TRY_LIMIT: "try limit"},
-        0x7F72: {TAG_TRIES_LEFT: "tries left", TAG_TRY_LIMIT: "try limit"},
-        0x7F73: {TAG_TRIES_LEFT: "tries left", TAG_TRY_LIMIT: "try limit"},
+        Tag.PUBLIC_KEY: {
+            Tag.MODULUS: "modulus",
+            Tag.EXPONENT: "public exponent",
+            Tag.EC_POINT: "public point",
+        },
+        Tag.DYNAMIC_AUTH: {Tag.CHALLENGE: "challenge", Tag.RESPONSE: "response"},
+        Tag.GENERATE_TEMPLATE: {
+            Tag.GENERATE_MECHANISM: "mechanism",
+            Tag.GENERATE_KEY_REF: "key reference",
+        },
+        **{status: TRY_TAGS for status in PIN_STATUS},
     },
     interpret={0x46: printable},
     nested_interpret={
-        0xA4: {0x80: mechanism_text},
-        0xB6: {0x80: mechanism_text},
-        0xB8: {0x80: mechanism_text},
-        0xAC: {0x80: mechanism_text},
-        0x7F71: {TAG_TRIES_LEFT: _tries},
-        0x7F72: {TAG_TRIES_LEFT: _tries},
-        TAG_PUBLIC_KEY: {0x81: lambda v: f"{len(v) * 8}-bit modulus"},
-        TAG_KEY_VALUE_TEMPLATE: {TAG_KEY_TYPE: lambda v: KEY_TYPES.get(v[0], "")},
+        Tag.CRT_AT: {Tag.CRT_MECHANISM: admin_mechanism_text},
+        Tag.CRT_DST: {Tag.CRT_MECHANISM: mechanism_text},
+        Tag.CRT_CT: {Tag.CRT_MECHANISM: mechanism_text},
+        Tag.GENERATE_TEMPLATE: {Tag.GENERATE_MECHANISM: mechanism_text},
+        Tag.GLOBAL_PIN_STATUS: {Tag.TRY_COUNTER: _tries},
+        Tag.LOCAL_PIN_STATUS: {Tag.TRY_COUNTER: _tries},
+        Tag.PUBLIC_KEY: {Tag.MODULUS: lambda v: f"{len(v) * 8}-bit modulus"},
+        Tag.KEY_VALUE_TEMPLATE: {Tag.KEY_TYPE: lambda v: KEY_TYPES.get(v[0], "")},
     },
     fallback=iso.TAGS,
 )
@@ -187,16 +213,16 @@ TAGS = TagNames(
 
 def requested_do(apdu: CommandApdu) -> int | None:
     for item in walk(apdu.data):
-        if item.tag == 0x5C:
+        if item.tag == Tag.TAG_LIST:
             return int.from_bytes(apdu.data[item.start : item.end], "big") or None
     return None
 
 
 def key_reference(data: bytes) -> int | None:
     for item in walk(data):
-        if item.tag == TAG_KEY_USAGE_TEMPLATE:
+        if item.tag == Tag.KEY_USAGE_TEMPLATE:
             inner = tlv.to_dict(data[item.start : item.end])
-            ref = inner.get(TAG_KEY_REFERENCE)
+            ref = inner.get(Tag.KEY_REFERENCE)
             return ref[0] if ref else None
     return None
 
@@ -206,7 +232,7 @@ def data_params(apdu: CommandApdu) -> Params:
 
 
 def get_data_summary(apdu: CommandApdu, response: bytes, sw: int) -> str:
-    if apdu.p1p2 == CURRENT_APPLICATION and apdu.data[:1] == bytes((TAG_KEY_USAGE_TEMPLATE,)):
+    if apdu.p1p2 == Fid.CURRENT_APPLICATION and apdu.data[:1] == bytes((Tag.KEY_USAGE_TEMPLATE,)):
         ref = apdu.data[4] if len(apdu.data) > 4 else 0
         return f"public key of key {ref:02X}"
     tag = requested_do(apdu)
@@ -216,7 +242,7 @@ def get_data_summary(apdu: CommandApdu, response: bytes, sw: int) -> str:
 
 
 def put_data_summary(apdu: CommandApdu, response: bytes, sw: int) -> str:
-    if apdu.p1p2 == CURRENT_APPLICATION:
+    if apdu.p1p2 == Fid.CURRENT_APPLICATION:
         ref = key_reference(apdu.data)
         if ref == ADMIN_KEY_REFERENCE:
             return "PUT KEY: admin key"
@@ -229,13 +255,13 @@ def put_data_summary(apdu: CommandApdu, response: bytes, sw: int) -> str:
 
 
 def put_data_masks(apdu: CommandApdu, response: bytes) -> Masks:
-    if apdu.p1p2 != CURRENT_APPLICATION:
+    if apdu.p1p2 != Fid.CURRENT_APPLICATION:
         return Masks()
     ref = key_reference(apdu.data)
     label = "admin key" if ref == ADMIN_KEY_REFERENCE else "private key"
     spans: list[Span] = []
-    for member in (TAG_KEY_VALUE, TAG_KEY_CHECK_VALUE):
-        path = (TAG_KEY_USAGE_TEMPLATE, TAG_KEY_VALUE_TEMPLATE, member)
+    for member in (Tag.KEY_VALUE, Tag.KEY_CHECK_VALUE):
+        path = (Tag.KEY_USAGE_TEMPLATE, Tag.KEY_VALUE_TEMPLATE, member)
         spans += value_spans(apdu.data, path, label)
     if not spans and apdu.data:  # not the expected template: hide all of it
         spans = [Span(0, len(apdu.data), label)]
@@ -245,14 +271,14 @@ def put_data_masks(apdu: CommandApdu, response: bytes) -> Masks:
 def get_data_spec(apdu: CommandApdu) -> CommandSpec:
     tag = requested_do(apdu)
     local = {tag: do_name(apdu.p1p2, tag)} if tag is not None else {}
-    local[0x5C] = "tag list"
+    local[Tag.TAG_LIST] = "tag list"
     return CommandSpec("GET DATA", data_params, get_data_summary, tags=local)
 
 
 def put_data_spec(apdu: CommandApdu) -> CommandSpec:
     local: dict[int, str] = {}
     items = list(walk(apdu.data))
-    if items and apdu.p1p2 != CURRENT_APPLICATION:
+    if items and apdu.p1p2 != Fid.CURRENT_APPLICATION:
         local[items[0].tag] = do_name(apdu.p1p2, items[0].tag)
     return CommandSpec("PUT DATA", data_params, put_data_summary, mask=put_data_masks, tags=local)
 
@@ -261,7 +287,7 @@ def put_data_spec(apdu: CommandApdu) -> CommandSpec:
 
 
 def verify_summary(apdu: CommandApdu, response: bytes, sw: int) -> str:
-    if apdu.p2 == 0x82:
+    if apdu.p2 == PinRef.RESET_SECURITY_STATUS:
         return "log out (PIN and admin)"
     if not apdu.data:
         return "user PIN: status query"
@@ -269,30 +295,26 @@ def verify_summary(apdu: CommandApdu, response: bytes, sw: int) -> str:
 
 
 def change_summary(apdu: CommandApdu, response: bytes, sw: int) -> str:
-    return "set user PIN" if apdu.p1 == 0x01 else "change user PIN"
+    return "set user PIN" if apdu.p1 == ChangeP1.NEW_ONLY else "change user PIN"
 
 
 def ga_masks(apdu: CommandApdu, response: bytes) -> Masks:
     label = "admin key auth"
-    members = (TAG_CHALLENGE, TAG_RESPONSE)
-    command = [
-        s for m in members for s in value_spans(apdu.data, (TAG_DYNAMIC_AUTHENTICATION, m), label)
-    ]
-    answer = [
-        s for m in members for s in value_spans(response, (TAG_DYNAMIC_AUTHENTICATION, m), label)
-    ]
+    members = (Tag.CHALLENGE, Tag.RESPONSE)
+    command = [s for m in members for s in value_spans(apdu.data, (Tag.DYNAMIC_AUTH, m), label)]
+    answer = [s for m in members for s in value_spans(response, (Tag.DYNAMIC_AUTH, m), label)]
     return Masks(tuple(command), tuple(answer))
 
 
 def ga_summary(apdu: CommandApdu, response: bytes, sw: int) -> str:
     members: dict[int, bytes] = {}
     for item in walk(apdu.data):
-        if item.tag == TAG_DYNAMIC_AUTHENTICATION:
+        if item.tag == Tag.DYNAMIC_AUTH:
             members = tlv.to_dict(apdu.data[item.start : item.end])
-    if TAG_CHALLENGE in members:
-        size = len(members[TAG_CHALLENGE])
+    if Tag.CHALLENGE in members:
+        size = len(members[Tag.CHALLENGE])
         return "admin key: external auth challenge" if size == 0 else "admin key: mutual auth"
-    if TAG_RESPONSE in members:
+    if Tag.RESPONSE in members:
         return "admin key: host cryptogram"
     return "admin key"
 
@@ -300,7 +322,8 @@ def ga_summary(apdu: CommandApdu, response: bytes, sw: int) -> str:
 def generate_summary(apdu: CommandApdu, response: bytes, sw: int) -> str:
     items = {t.tag: t.value for t in tlv.parse(apdu.data)}
     template = tlv.to_dict(next(iter(items.values()), b""))
-    algo, ref = template.get(0x80, b"?"), template.get(0x83, b"?")
+    algo = template.get(Tag.GENERATE_MECHANISM, b"?")
+    ref = template.get(Tag.GENERATE_KEY_REF, b"?")
     return f"key {hexs(ref)}, {MECHANISMS.get(algo[0], hexs(algo))}"
 
 
@@ -309,7 +332,7 @@ def pin_label(apdu: CommandApdu) -> str:
 
 
 def change_label(apdu: CommandApdu) -> str:
-    return "new user PIN" if apdu.p1 == 0x01 else "user PIN old+new"
+    return "new user PIN" if apdu.p1 == ChangeP1.NEW_ONLY else "user PIN old+new"
 
 
 def reset_label(apdu: CommandApdu) -> str:
@@ -322,37 +345,37 @@ DECODER = register(
         "GIDS",
         (GIDS_AID,),
         {
-            Ins.GET_DATA_ODD: get_data_spec,
-            Ins.PUT_DATA_ODD: put_data_spec,
-            Ins.VERIFY: CommandSpec(
+            GidsIns.GET_DATA: get_data_spec,
+            GidsIns.PUT_DATA: put_data_spec,
+            GidsIns.VERIFY: CommandSpec(
                 "VERIFY",
                 iso.verify_params,
                 verify_summary,
                 DataKind.RAW,
                 mask=iso.pin_masks(pin_label),
             ),
-            Ins.CHANGE_REFERENCE_DATA: CommandSpec(
+            GidsIns.CHANGE_REFERENCE_DATA: CommandSpec(
                 "CHANGE REFERENCE DATA",
                 iso.ref_params,
                 change_summary,
                 DataKind.RAW,
                 mask=iso.pin_masks(change_label),
             ),
-            Ins.RESET_RETRY_COUNTER: CommandSpec(
+            GidsIns.RESET_RETRY_COUNTER: CommandSpec(
                 "RESET RETRY COUNTER",
                 iso.ref_params,
                 lambda a, r, s: "unblock user PIN (after admin auth)",
                 DataKind.RAW,
                 mask=iso.pin_masks(reset_label),
             ),
-            Ins.GENERAL_AUTHENTICATE: CommandSpec(
+            GidsIns.GENERAL_AUTHENTICATE: CommandSpec(
                 "GENERAL AUTHENTICATE",
                 iso.p1p2,
                 ga_summary,
                 mask=ga_masks,
                 varying=Varying.RANDOM,
             ),
-            Ins.GENERATE_ASYMMETRIC_KEY_PAIR_47: CommandSpec(
+            GidsIns.GENERATE_ASYMMETRIC_KEY_PAIR: CommandSpec(
                 "GENERATE ASYMMETRIC KEY PAIR",
                 iso.p1p2,
                 generate_summary,
