@@ -27,7 +27,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .context import CardContext
+    from .context.base import ContextBase
 
 
 class Tracer(Protocol):
@@ -48,7 +48,7 @@ def api(name: str, since: int = 4, no_card: bool = False) -> Callable[[F], F]:
         signature = inspect.signature(fn)
 
         @functools.wraps(fn)
-        def wrapper(self: CardContext, *args: Any, **kwargs: Any) -> Any:
+        def wrapper(self: ContextBase, *args: Any, **kwargs: Any) -> Any:
             if self.closed and name != "CardDeleteContext":
                 raise SCARD_E_INVALID_HANDLE("the context was deleted")
             outer = self._depth == 0

@@ -24,6 +24,7 @@ from driver.context import CardContext
 from driver.errors import (
     SCARD_E_NO_KEY_CONTAINER,
     SCARD_E_UNSUPPORTED_FEATURE,
+    SCARD_W_CHV_BLOCKED,
     SCARD_W_SECURITY_VIOLATION,
     SCARD_W_WRONG_CHV,
 )
@@ -138,6 +139,29 @@ def test_user_pin_is_the_piv_pin(ctx: CardContext) -> None:
     ctx.change_authenticator("user", PIN, b"11223344", 0, driver.CARD_AUTHENTICATE_PIN_PIN)
     ctx.deauthenticate("user")
     ctx.authenticate_pin("user", b"11223344")
+
+
+def test_a_pin_longer_than_the_card_takes_is_a_wrong_pin_that_costs_no_try(
+    ctx: CardContext,
+) -> None:
+    # PIV takes at most 8 bytes: the driver answers as for a wrong PIN (spec: SCARD_W_WRONG_CHV
+    # with the tries left) without sending it, so the counter does not move.
+    with pytest.raises(SCARD_W_WRONG_CHV) as err:
+        ctx.authenticate_pin("user", b"123456789")
+    assert err.value.attempts_remaining == 3
+    with pytest.raises(SCARD_W_WRONG_CHV) as err:
+        ctx.authenticate_ex(1, 0, PIN + b"000")
+    assert err.value.attempts_remaining == 3
+    assert ctx.card.pin_tries_left(1) == 3
+    assert ctx.authenticated == 0
+    ctx.authenticate_pin("user", PIN)
+    for left in (2, 1, 0):
+        with pytest.raises(SCARD_W_WRONG_CHV) as err:
+            ctx.authenticate_pin("user", b"000000")
+        assert err.value.attempts_remaining == left
+    with pytest.raises(SCARD_W_CHV_BLOCKED) as blocked:
+        ctx.authenticate_pin("user", b"123456789")
+    assert blocked.value.attempts_remaining == 0
 
 
 def test_puk_unblocks_the_blocked_pin(ctx: CardContext) -> None:
