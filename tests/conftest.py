@@ -2,6 +2,8 @@
 
 Each pytest-xdist worker gets its own isolated pcscd (own socket, own vpcd ports)
 when we are root; otherwise the machine's pcscd is used (started if needed).
+The stack and the reader slots are the public plugin's (softcard.pytest_plugin:
+softcard_stack, softcard_slots), so this project's fixtures and the plugin's share them.
 """
 
 from __future__ import annotations
@@ -16,55 +18,49 @@ import pytest
 from emulator import make_card
 from emulator.core.card import CardOS
 from softcard.harness import ServedCard
-from softcard.stack import PcscStack, free_port_block
+from softcard.pytest_plugin import SlotPool
+from softcard.stack import PcscStack
 
 if TYPE_CHECKING:
     from emulator.image import PersistentCard
 
-READERS_PER_STACK = 8
+READERS_PER_STACK = 8  # the plugin's default (--softcard-readers)
+
+# A foreign project's tests, run by tests/e2e/test_plugin_example.py in their own pytest.
+collect_ignore = ["example_project"]
 
 
 @pytest.fixture(scope="session")
-def pcsc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscStack]:
-    workdir = tmp_path_factory.mktemp("pcsc")
-    if os.geteuid() == 0:
-        base = free_port_block(READERS_PER_STACK)
-        stack = PcscStack.isolated_stack(workdir, base, READERS_PER_STACK)
-        # libpcsclite reads the socket name once per process: set it before pyscard runs.
-        os.environ["PCSCLITE_CSOCK_NAME"] = str(stack.socket_path)
-    else:
-        stack = PcscStack.system(workdir)
-    stack.start()
-    yield stack
-    stack.stop()
-
-
-class SlotPool:
-    def __init__(self, size: int) -> None:
-        self.free = list(range(size))
-
-    def take(self) -> int:
-        return self.free.pop(0)
-
-    def give(self, slot: int) -> None:
-        self.free.insert(0, slot)
+def pcsc_stack(softcard_stack: PcscStack) -> PcscStack:
+    return softcard_stack
 
 
 @pytest.fixture(scope="session")
-def slot_pool(pcsc_stack: PcscStack) -> SlotPool:
-    return SlotPool(pcsc_stack.readers)
+def slot_pool(softcard_slots: SlotPool) -> SlotPool:
+    return softcard_slots
 
 
 ServeCard = Callable[..., ServedCard]
 
 
 @pytest.fixture
-def serve_card(pcsc_stack: PcscStack, slot_pool: SlotPool) -> Iterator[ServeCard]:
-    """serve_card(kind or CardOS) -> ServedCard in a free reader; stopped after the test."""
+def serve_card(
+    pcsc_stack: PcscStack, slot_pool: SlotPool, request: pytest.FixtureRequest
+) -> Iterator[ServeCard]:
+    """serve_card(kind or CardOS) -> ServedCard in a free reader; stopped after the test.
+
+    Every response of a served card is scanned for the card's secrets at teardown
+    (emulator.faults.secrets): a PIN, PUK, admin key or private key byte in one fails
+    the test.
+    """
+    from emulator.faults.secrets import SecretScanner
+
     served: list[ServedCard] = []
+    scanners: list[SecretScanner] = []
 
     def serve(card: str | CardOS = "iso", seed: int | None = None) -> ServedCard:
         card_os = make_card(card, seed=seed) if isinstance(card, str) else card
+        scanners.append(SecretScanner(card_os).attach())
         s = ServedCard(card_os, pcsc_stack, slot_pool.take())
         served.append(s)
         return s.start()
@@ -73,6 +69,34 @@ def serve_card(pcsc_stack: PcscStack, slot_pool: SlotPool) -> Iterator[ServeCard
     for s in served:
         s.stop()
         slot_pool.give(s.slot)
+    leaks = []
+    for scanner in scanners:
+        scanner.detach()
+        found = scanner.scan()
+        leaks += found
+        record_secret_scan(request.node.nodeid, scanner, len(found))
+    if leaks:
+        pytest.fail("secrets left the card:\n" + "\n".join(map(str, leaks[:10])))
+
+
+def record_secret_scan(test: str, scanner: object, leaks: int) -> None:
+    """For scripts/reliability-report: one JSON line per served card when asked to."""
+    target = os.environ.get("SOFTCARD_SECRET_SCAN_LOG")
+    if not target:
+        return
+    import json
+
+    from emulator.faults.secrets import SecretScanner
+
+    assert isinstance(scanner, SecretScanner)
+    line = {
+        "test": test,
+        "responses": scanner.responses,
+        "secrets": len(scanner.secrets),
+        "leaks": leaks,
+    }
+    with open(target, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line) + "\n")
 
 
 @pytest.fixture

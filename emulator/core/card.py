@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # Largest command a chain may build up; beyond it the chain is refused (6700).
 MAX_CHAIN_BYTES = 65536 + 4096
 
+# interceptor(command, process) -> response; `process` is the card's own transmit.
+Interceptor = Callable[[bytes, Callable[[bytes], bytes]], bytes]
+
 # ResponseApdu.extra key: send none of the data now, only 61xx; GET RESPONSE serves it
 # (cards whose case-3 commands announce their output this way, e.g. GIDS GENERATE).
 WITHHOLD_DATA = "withhold_data"
@@ -107,6 +110,9 @@ class CardOS:
         self.observers: list[CardObserver] = []
         # Called with no argument to make dirty state durable; set by the image store.
         self.persist: Callable[[], None] | None = None
+        # Fault injection (emulator.faults): sees every command before the card does and
+        # may answer, delay, tear or raise CardRemoved instead. None costs nothing.
+        self.interceptor: Interceptor | None = None
         self._dirty = False
         self._lock = threading.RLock()
         self._powered = False
@@ -200,7 +206,17 @@ class CardOS:
     # -- APDUs ----------------------------------------------------------------------------
 
     def transmit(self, command: bytes) -> bytes:
-        """Process one command APDU and return the response APDU."""
+        """Process one command APDU and return the response APDU.
+
+        With an interceptor installed, it decides; it may raise CardRemoved (the only
+        exception that leaves here), which a transport answers by dropping the card.
+        """
+        interceptor = self.interceptor
+        if interceptor is not None:
+            return interceptor(command, self._transmit)
+        return self._transmit(command)
+
+    def _transmit(self, command: bytes) -> bytes:
         with self._lock:
             observed = bool(self.observers)
             if observed:

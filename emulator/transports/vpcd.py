@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from ..core.card import CardOS
+from ..core.errors import CardRemoved
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,8 @@ class VpcdLink:
     loopback unless told otherwise) and vpcd connects to us. Either way a lost
     connection is retried, so a pcscd restart is survived. `remove()` and
     `insert()` drop and restore the connection: pcscd sees the card leave and
-    come back.
+    come back. A command whose processing raises CardRemoved (emulator.faults)
+    gets no answer: the connection closes, as with `remove()`.
     """
 
     def __init__(
@@ -290,4 +292,17 @@ class VpcdLink:
                 continue
             if not payload:
                 continue
-            send_frame(sock, card.transmit(payload))
+            try:
+                response = card.transmit(payload)
+            except CardRemoved as removed:
+                # Fault injection: the card leaves mid-command, no answer; pcscd sees it go.
+                self._pulled(removed.reinsert_after)
+                return
+            send_frame(sock, response)
+
+    def _pulled(self, reinsert_after: float | None) -> None:
+        self._inserted.clear()
+        if reinsert_after is not None:
+            timer = threading.Timer(reinsert_after, self._inserted.set)
+            timer.daemon = True
+            timer.start()

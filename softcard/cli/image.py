@@ -5,21 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emulator.core.card import CardOS
-from emulator.image import (
-    ImageError,
-    ServedImage,
-    check,
-    new_image,
-    restore_file,
-    save,
-    snapshot_file,
-    summarise,
-)
 from emulator.profiles import kinds, make_card
 
 from .errors import CliError
+
+if TYPE_CHECKING:
+    from emulator.image import (
+        ServedImage,
+    )
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,6 +66,8 @@ def _refuse_overwrite(path: Path, force: bool) -> None:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from emulator.image import ImageError, new_image, save
+
     _refuse_overwrite(args.out, args.force)
     try:
         save(new_image(args.card, seed=args.seed, description=args.description), args.out)
@@ -80,6 +78,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from emulator.image import ImageError, check, summarise
+
     try:
         image = check(args.path)
     except ImageError as e:
@@ -89,6 +89,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from emulator.image import ImageError, check
+
     bad = 0
     for path in args.paths:
         try:
@@ -103,6 +105,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
+    from emulator.image import ImageError, snapshot_file
+
     _refuse_overwrite(args.dest, args.force)
     try:
         snapshot_file(args.image, args.dest)
@@ -113,6 +117,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from emulator.image import ImageError, restore_file
+
     try:
         what = restore_file(args.snapshot, args.image)
     except ImageError as e:
@@ -150,6 +156,8 @@ class RunImage:
 
 def open_run_card(args: argparse.Namespace) -> tuple[CardOS, RunImage | None]:
     """The card `softcard run` serves: from --image if given (args.card becomes its kind)."""
+    from emulator.image import ImageError, ServedImage
+
     if args.image is None:
         args.card = args.card or DEFAULT_KIND
         return make_card(args.card, seed=args.seed), None

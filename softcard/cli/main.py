@@ -19,6 +19,7 @@ SUBCOMMANDS = [
     "softcard.cli.trace",
     "softcard.cli.image",
     "softcard.cli.md",
+    "softcard.cli.ctl",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

@@ -11,22 +11,17 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.core.card import CardOS
 from emulator.profiles import kinds, make_card
-from emulator.trace import (
-    CardTrace,
-    Renderer,
-    ReplayError,
-    TraceFilter,
-    TraceFormatError,
-    follow_trace,
-    read_trace,
-    replay,
-)
 
 from .errors import CliError
+
+if TYPE_CHECKING:
+    from emulator.trace import (
+        CardTrace,
+    )
 
 
 def _add_show_options(p: argparse.ArgumentParser) -> None:
@@ -126,6 +121,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from emulator.trace import Renderer, TraceFilter, TraceFormatError, follow_trace, read_trace
+
     if getattr(args, "mode", "show") == "replay":
         return run_replay(args)
     if not args.file:
@@ -164,6 +161,8 @@ def _secrets(items: list[str]) -> dict[str, bytes]:
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    from emulator.trace import ReplayError, TraceFormatError, read_trace, replay
+
     secrets = _secrets(args.secret)
     if not os.path.exists(args.file):
         raise CliError(f"no such trace file: {args.file}")
@@ -202,6 +201,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 
 def open_run_trace(args: argparse.Namespace, card: CardOS, reader: str) -> CardTrace | None:
     """Start the trace `softcard run --trace FILE` asked for; None without --trace."""
+    from emulator.trace import CardTrace
+
     if not getattr(args, "trace", None):
         return None
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,11 +33,18 @@ class DemoSession:
     reader: str = ""
     connection: Any = None
     step_no: int = 0
+    # The decoded APDU trace of the card, shown after each step (softcard run --trace).
+    show_trace: bool = True
+    trace_lines: int = 30  # per step; the whole trace stays in trace_path
+    trace_path: Path | None = None
+    _trace_offset: int = 0
+    _trace_renderer: Any = None
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
 
     def step(self, title: str) -> None:
+        self.flush_trace()
         self.step_no += 1
         self.say(f"\n{self.step_no}. {title}")
 
@@ -54,6 +62,9 @@ class DemoSession:
         assert self.stack is not None
         cmd = [sys.executable, "-m", "softcard", "run", "--card", kind, "--reader", str(slot)]
         cmd += extra or []
+        if self.show_trace and "--trace" not in cmd:
+            self.trace_path = self.workdir / f"trace-{kind}-{slot}.jsonl"
+            cmd += ["--trace", str(self.trace_path)]
         self.card_process = subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,
@@ -96,7 +107,40 @@ class DemoSession:
         self.say(f"   < {sw:04X}  {describe(sw)}")
         return body, sw
 
+    def flush_trace(self) -> None:
+        """Show what the card saw since the last call: one decoded line per APDU, secrets
+        masked (the trace the card process writes; `softcard trace FILE` shows it too)."""
+        if self.trace_path is None or not self.trace_path.exists():
+            return
+        from emulator.trace import Header, Renderer
+        from emulator.trace.model import TraceFormatError, loads
+
+        if self._trace_renderer is None:
+            self._trace_renderer = Renderer(0)
+        with open(self.trace_path, encoding="utf-8") as f:
+            f.seek(self._trace_offset)
+            text = f.read()
+        complete = text[: text.rfind("\n") + 1]  # a line still being written waits
+        self._trace_offset += len(complete.encode())
+        shown_lines: list[str] = []
+        for line in complete.splitlines():
+            try:
+                record = loads(line)
+            except TraceFormatError:
+                continue
+            if isinstance(record, Header):
+                continue
+            for shown in self._trace_renderer.lines(record):
+                shown = shown[14:] if shown[:2].isdigit() else shown  # the clock: noise here
+                shown_lines.append("   │ " + re.sub(r" {3,}", "  ", shown))
+        for shown in shown_lines[: self.trace_lines]:
+            self.say(shown)
+        if len(shown_lines) > self.trace_lines:
+            more = len(shown_lines) - self.trace_lines
+            self.say(f"   │ ... {more} more (softcard trace {self.trace_path})")
+
     def close(self) -> None:
+        self.flush_trace()
         if self.connection is not None:
             # Release while pcscd is still up, or pyscard complains at exit.
             for close in (self.connection.disconnect, getattr(self.connection, "release", None)):
