@@ -156,11 +156,12 @@ class RunImage:
 
 def open_run_card(args: argparse.Namespace) -> tuple[CardOS, RunImage | None]:
     """The card `softcard run` serves: from --image if given (args.card becomes its kind)."""
-    from emulator.image import ImageError, ServedImage
-
     if args.image is None:
         args.card = args.card or DEFAULT_KIND
         return make_card(args.card, seed=args.seed), None
+    # Only now: a plain run stays light (the image layer brings X.509 parsing along).
+    from emulator.image import ImageError, ServedImage
+
     served = ServedImage(args.image, seed=args.seed)
     try:
         persistent = served.__enter__()

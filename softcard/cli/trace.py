@@ -201,10 +201,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 
 def open_run_trace(args: argparse.Namespace, card: CardOS, reader: str) -> CardTrace | None:
     """Start the trace `softcard run --trace FILE` asked for; None without --trace."""
-    from emulator.trace import CardTrace
-
     if not getattr(args, "trace", None):
         return None
+    from emulator.trace import CardTrace
+
     try:
         return CardTrace(
             card,
