@@ -7,6 +7,7 @@ means is up to the application; `evaluate` takes that as a callback.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -68,15 +69,7 @@ class CompactSecurityAttribute:
 
     def scb(self, mode: int) -> int:
         """The SCB for an operation; operations not listed are never allowed."""
-        if not self.access_mode & mode:
-            return SCB_NEVER
-        index = 0
-        for bit in (0x40, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01):
-            if bit == mode:
-                return self.conditions[index]
-            if self.access_mode & bit:
-                index += 1
-        return SCB_NEVER
+        return _scb_table(self.access_mode, self.conditions).get(mode, SCB_NEVER)
 
     def evaluate(self, mode: int, satisfied: Callable[[int], bool]) -> None:
         """Raise 6982 unless the condition for `mode` holds."""
@@ -85,3 +78,15 @@ class CompactSecurityAttribute:
             return
         if scb == SCB_NEVER or not satisfied(scb):
             raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED)
+
+
+@functools.cache
+def _scb_table(access_mode: int, conditions: tuple[int, ...]) -> dict[int, int]:
+    """Access-mode bit -> SCB; cached because every access check asks (few distinct rules)."""
+    table: dict[int, int] = {}
+    index = 0
+    for bit in (0x40, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01):
+        if access_mode & bit:
+            table[bit] = conditions[index]
+            index += 1
+    return table

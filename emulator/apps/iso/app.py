@@ -38,6 +38,7 @@ from ...core.security import (
     DF_CREATE_DF,
     DF_CREATE_EF,
     DF_DELETE_CHILD,
+    SCB_ALWAYS,
     AccessMode,
     CompactSecurityAttribute,
 )
@@ -114,6 +115,9 @@ class IsoFileSystem(Application):
         return False
 
     def _require(self, session: IsoSession, node: Node, mode: int) -> None:
+        scb = node.security.scb(mode)
+        if scb == SCB_ALWAYS:  # the common case, without building a callback
+            return
         node.security.evaluate(mode, lambda scb: self._satisfied(session, scb))
 
     # -- SELECT ---------------------------------------------------------------------------
