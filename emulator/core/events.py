@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
-@dataclass(frozen=True, slots=True)
-class ApduEvent:
-    """One command and the response the card gave to it."""
+class ApduEvent(NamedTuple):
+    """One command and the response the card gave to it.
+
+    A NamedTuple: one is built per APDU while anything observes the card, on the hot path.
+    """
 
     timestamp: float  # time.time() when the command arrived
     channel: int
@@ -18,8 +19,7 @@ class ApduEvent:
     duration_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class PowerEvent:
+class PowerEvent(NamedTuple):
     timestamp: float
     kind: str  # "power_on", "power_off", "reset"
 
