@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from emulator.core import tlv
+from emulator.core.sw import SW
 
 from ...errors import (
-    SCARD_E_FILE_NOT_FOUND,
-    SCARD_E_INVALID_VALUE,
     SCARD_E_NO_MEMORY,
-    SCARD_E_UNEXPECTED,
-    SCARD_E_UNSUPPORTED_FEATURE,
-    SCARD_W_CHV_BLOCKED,
-    SCARD_W_SECURITY_VIOLATION,
-    SCARD_W_WRONG_CHV,
     MinidriverError,
 )
 from ...transport import Response, Transport
+from ..status import COMMON, card_error
 from .constants import (
     ADMIN_KEY_REFERENCE,
     CURRENT_APPLICATION,
@@ -31,22 +26,12 @@ def error(
     r: Response, what: str, full: type[MinidriverError] = SCARD_E_NO_MEMORY
 ) -> MinidriverError:
     """The minidriver error for a GIDS status word (`full`: what "memory full" means here)."""
-    sw = r.sw
-    if sw == 0x6982:
-        return SCARD_W_SECURITY_VIOLATION(f"{what}: access condition not satisfied")
-    if sw == 0x6983:
-        return SCARD_W_CHV_BLOCKED(f"{what}: blocked", attempts_remaining=0)
-    if sw & 0xFFF0 == 0x63C0:
-        return SCARD_W_WRONG_CHV(f"{what}: wrong PIN", attempts_remaining=sw & 0x0F)
-    if sw in (0x6A82, 0x6A88):
-        return SCARD_E_FILE_NOT_FOUND(f"{what}: not found on the card")
-    if sw == 0x6A84:
-        return full(f"{what}: the card is full")
-    if sw == 0x6A81:
-        return SCARD_E_UNSUPPORTED_FEATURE(f"{what}: the card does not support it")
-    if sw == 0x6A80:
-        return SCARD_E_INVALID_VALUE(f"{what}: the card rejected the data")
-    return SCARD_E_UNEXPECTED(f"{what}: the card answered {sw:04X}")
+    rules = (
+        COMMON
+        if full is SCARD_E_NO_MEMORY
+        else {**COMMON, SW.NOT_ENOUGH_MEMORY: (full, "the card is full")}
+    )
+    return card_error(r.sw, what, rules)
 
 
 def require(r: Response, what: str, full: type[MinidriverError] = SCARD_E_NO_MEMORY) -> bytes:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from emulator.core import tlv
+from emulator.core.sw import SW
 
 from ...errors import (
-    SCARD_E_FILE_NOT_FOUND,
     SCARD_E_INVALID_VALUE,
-    SCARD_E_NO_MEMORY,
-    SCARD_E_UNEXPECTED,
     SCARD_E_UNSUPPORTED_FEATURE,
-    SCARD_W_CHV_BLOCKED,
     SCARD_W_SECURITY_VIOLATION,
-    SCARD_W_WRONG_CHV,
     MinidriverError,
 )
 from ...transport import Response, Transport
+from ..status import COMMON, ErrorRule, card_error
 from .constants import (
     DATA_P1,
     DATA_P2,
@@ -31,25 +28,21 @@ from .constants import (
     Tag,
 )
 
+# PIV cards answer 6985 where a key needs authentication first, and 6D00/6E00 for what
+# they lack.
+PIV_RULES: dict[int, ErrorRule] = {
+    **COMMON,
+    SW.CONDITIONS_NOT_SATISFIED: (SCARD_W_SECURITY_VIOLATION, "security status not satisfied"),
+    SW.INS_NOT_SUPPORTED: (SCARD_E_UNSUPPORTED_FEATURE, "the card does not support it"),
+    SW.CLA_NOT_SUPPORTED: (SCARD_E_UNSUPPORTED_FEATURE, "the card does not support it"),
+    SW.INCORRECT_P1P2: (SCARD_E_INVALID_VALUE, "the card rejected the data"),
+    SW.WRONG_LENGTH: (SCARD_E_INVALID_VALUE, "the card rejected the data"),
+}
+
 
 def error(r: Response, what: str) -> MinidriverError:
     """The minidriver error for a PIV status word."""
-    sw = r.sw
-    if sw in (0x6982, 0x6985):
-        return SCARD_W_SECURITY_VIOLATION(f"{what}: security status not satisfied")
-    if sw == 0x6983:
-        return SCARD_W_CHV_BLOCKED(f"{what}: blocked", attempts_remaining=0)
-    if sw & 0xFFF0 == 0x63C0:
-        return SCARD_W_WRONG_CHV(f"{what}: wrong PIN", attempts_remaining=sw & 0x0F)
-    if sw in (0x6A82, 0x6A88):
-        return SCARD_E_FILE_NOT_FOUND(f"{what}: not on the card")
-    if sw == 0x6A84:
-        return SCARD_E_NO_MEMORY(f"{what}: the card is full")
-    if sw in (0x6D00, 0x6E00, 0x6A81):
-        return SCARD_E_UNSUPPORTED_FEATURE(f"{what}: the card does not support it")
-    if sw in (0x6A80, 0x6A86, 0x6700):
-        return SCARD_E_INVALID_VALUE(f"{what}: the card rejected the data ({sw:04X})")
-    return SCARD_E_UNEXPECTED(f"{what}: the card answered {sw:04X}")
+    return card_error(r.sw, what, PIV_RULES)
 
 
 def require(r: Response, what: str) -> bytes:
