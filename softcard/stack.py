@@ -255,6 +255,9 @@ class PcscStack:
         if os.geteuid() != 0 or not shutil.which("unshare"):
             raise StackError("an isolated pcscd needs root and unshare (util-linux)")
         script = (
+            # A pcscd that was installed but never started has no /run/pcscd: the mount point
+            # is made inside the namespace, on a private tmpfs, never on the host's /run.
+            f"mount -t tmpfs -o mode=0755 softcard-run /run && mkdir /run/pcscd && "
             f'mount --bind "{rundir}" /run/pcscd && exec "$0" --foreground --info -c "{confdir}"'
         )
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, pcscd]
