@@ -30,7 +30,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import shutil
 import signal
+import tempfile
 import threading
 import tomllib
 from collections import deque
@@ -143,7 +145,7 @@ def _spec_from_entry(entry: Any, index: int, base: Path, source: Path) -> Reader
             return None
         if not isinstance(value, str) or not value:
             raise MultiError(f"{where}: {name} must be a file name")
-        return base / value
+        return Path(value) if value.startswith("sample:") else base / value
 
     slot = number("slot")
     kind = entry.get("kind")
@@ -388,12 +390,23 @@ def build_card(spec: ReaderSpec, fork_to: Path | None = None) -> tuple[CardOS, s
     """
     from emulator.image import ImageError, ImageLock, PersistentCard, fork
 
+    from .samples import SampleError, is_ref, resolve
+
     if spec.image is None:
         assert spec.kind is not None
         return make_card(spec.kind, seed=spec.seed), spec.kind, None, []
     try:
+        source = resolve(spec.image)
+    except SampleError as e:
+        raise MultiError(str(e)) from None
+    scratch: Path | None = None
+    if is_ref(spec.image) and fork_to is None:
+        # A shipped sample stays as shipped: serve a private copy, gone when the card stops.
+        scratch = Path(tempfile.mkdtemp(prefix="softcard-sample-"))
+        fork_to = scratch / source.name
+    try:
         if fork_to is not None:
-            persistent = fork(spec.image, fork_to)
+            persistent = fork(source, fork_to)
             if spec.seed is not None:
                 persistent = PersistentCard.open(fork_to, seed=spec.seed)
             lock = None
@@ -412,6 +425,8 @@ def build_card(spec: ReaderSpec, fork_to: Path | None = None) -> tuple[CardOS, s
             lock.release()
         raise MultiError(f"{spec.image}: holds a {persistent.kind} card, not {spec.kind}")
     closers: list[Any] = [lock.release] if lock is not None else []
+    if scratch is not None:
+        closers.append(lambda: shutil.rmtree(scratch, ignore_errors=True))
     return persistent.card, persistent.kind, persistent, closers
 
 

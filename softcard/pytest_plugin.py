@@ -390,6 +390,8 @@ def softcard_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
             raise pytest.UsageError(f"softcard transport {chosen!r}: choose vpcd or embedded")
         if kind is None and image is None:
             kind = "iso"
+        if image is not None and not fork and str(image).startswith("sample:"):
+            raise pytest.UsageError(f"{image}: a shipped sample is served as a private copy only")
         fork_to = tmp_path / f"softcard-{len(cards) + 1}.json" if image and fork else None
         image_path = Path(image) if image is not None else None
         if chosen == "embedded":

@@ -35,18 +35,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     new.add_argument("out", metavar="OUT", type=Path, help="image file to write")
     new.set_defaults(func=cmd_new)
 
+    listing = images.add_parser(
+        "list", help="the sample images that ship with softcard (use them as sample:NAME)"
+    )
+    listing.add_argument("--paths", action="store_true", help="also where each file is")
+    listing.set_defaults(func=cmd_list)
+
     show = images.add_parser("show", help="summarise an image (no secrets shown)")
-    show.add_argument("path", metavar="PATH", type=Path)
+    show.add_argument("path", metavar="PATH", type=image_arg)
     show.set_defaults(func=cmd_show)
 
     chk = images.add_parser("check", help="validate images; one line per image")
-    chk.add_argument("paths", metavar="PATH", type=Path, nargs="+")
+    chk.add_argument("paths", metavar="PATH", type=image_arg, nargs="+")
     chk.set_defaults(func=cmd_check)
 
     snap = images.add_parser(
         "snapshot", help="copy an image (also one a running card is using) to DEST"
     )
-    snap.add_argument("image", metavar="IMAGE", type=Path)
+    snap.add_argument("image", metavar="IMAGE", type=image_arg)
     snap.add_argument("dest", metavar="DEST", type=Path)
     snap.add_argument("--force", action="store_true", help="replace DEST if it exists")
     snap.set_defaults(func=cmd_snapshot)
@@ -58,6 +64,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     restore.add_argument("snapshot", metavar="SNAPSHOT", type=Path)
     restore.add_argument("image", metavar="IMAGE", type=Path)
     restore.set_defaults(func=cmd_restore)
+
+
+def image_arg(text: str) -> Path:
+    """An image argument: a path, or `sample:NAME` for a sample that ships with softcard."""
+    from ..samples import SampleError, resolve
+
+    try:
+        return resolve(text)
+    except SampleError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from ..samples import samples
+
+    found = samples()
+    if not found:
+        raise CliError("no sample images are installed")
+    width = max(len(s.ref) for s in found)
+    for sample in found:
+        print(f"{sample.ref:<{width}}  {sample.kind:<4}  {sample.description}")
+        if args.paths:
+            print(f"{'':<{width}}        {sample.path}")
+    print(
+        "\nsoftcard run --image sample:NAME serves a private copy (the sample stays as "
+        "shipped);\nsoftcard image snapshot sample:NAME FILE makes a copy of your own."
+    )
+    return 0
 
 
 def _refuse_overwrite(path: Path, force: bool) -> None:
@@ -136,22 +170,39 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--image",
         metavar="PATH",
-        type=Path,
+        type=_run_image_arg,
         help="serve the card in this image and save every state change back to it "
-        "(the kind comes from the image; create one with 'softcard image new')",
+        "(the kind comes from the image; create one with 'softcard image new'); "
+        "sample:NAME serves a private copy of a shipped sample (softcard image list)",
     )
     # --card without a default here: with --image, only an explicit --card is compared.
     p.set_defaults(card=None)
 
 
-class RunImage:
-    """The image a `softcard run` serves, released when the run ends."""
+def _run_image_arg(text: str) -> Path:
+    """`--image`: a path, or a sample (checked now, so a wrong name is a usage error)."""
+    from ..samples import is_ref
 
-    def __init__(self, served: ServedImage) -> None:
+    if is_ref(text):
+        image_arg(text)
+        return Path(text)
+    return Path(text)
+
+
+class RunImage:
+    """The image a `softcard run` serves, released when the run ends (a sample's private
+    copy is removed then)."""
+
+    def __init__(self, served: ServedImage, scratch: Path | None = None) -> None:
         self.served = served
+        self.scratch = scratch
 
     def close(self) -> None:
         self.served.__exit__(None, None, None)
+        if self.scratch is not None:
+            import shutil
+
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def open_run_card(args: argparse.Namespace) -> tuple[CardOS, RunImage | None]:
@@ -162,13 +213,39 @@ def open_run_card(args: argparse.Namespace) -> tuple[CardOS, RunImage | None]:
     # Only now: a plain run stays light (the image layer brings X.509 parsing along).
     from emulator.image import ImageError, ServedImage
 
-    served = ServedImage(args.image, seed=args.seed)
+    path, scratch = _served_path(args.image)
+    served = ServedImage(path, seed=args.seed)
     try:
         persistent = served.__enter__()
     except ImageError as e:
         raise CliError(str(e)) from None
+    run_image = RunImage(served, scratch)
     if args.card not in (None, persistent.kind):
-        served.__exit__(None, None, None)
+        run_image.close()
         raise CliError(f"{args.image}: holds a {persistent.kind} card, not {args.card}")
     args.card = persistent.kind
-    return persistent.card, RunImage(served)
+    return persistent.card, run_image
+
+
+def _served_path(image: Path) -> tuple[Path, Path | None]:
+    """The file a run serves: the image itself, or a private copy of a sample in a scratch
+    directory (removed when the run ends)."""
+    import tempfile
+
+    from emulator.image import ImageError, snapshot_file
+
+    from ..samples import SampleError, find, is_ref
+
+    if not is_ref(image):
+        return image, None
+    try:
+        sample = find(str(image))
+    except SampleError as e:
+        raise CliError(str(e)) from None
+    scratch = Path(tempfile.mkdtemp(prefix="softcard-sample-"))
+    copy = scratch / f"{sample.name}.json"
+    try:
+        snapshot_file(sample.path, copy)
+    except ImageError as e:
+        raise CliError(str(e)) from None
+    return copy, scratch
