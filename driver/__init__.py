@@ -10,7 +10,8 @@ errors are `driver.errors.SCARD_...` exceptions under `driver.MinidriverError`; 
 dataclasses of `driver.structures`.
 """
 
-from .constants import *  # noqa: F403
+from wire.minidriver import *  # noqa: F403
+
 from .context import CardContext, acquire_context
 from .errors import MinidriverError
 

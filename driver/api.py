@@ -72,6 +72,8 @@ def api(name: str, since: int = 4, no_card: bool = False) -> Callable[[F], F]:
                     return fn(self, *args, **kwargs)
                 except MinidriverError:
                     raise
+                # The API boundary: like the C API, a function fails with an SCARD code, so a
+                # bug below surfaces as SCARD_E_UNEXPECTED naming it, never as a bare exception.
                 except Exception as err:
                     raise SCARD_E_UNEXPECTED(f"{name}: {type(err).__name__}: {err}") from err
                 finally:

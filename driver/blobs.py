@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from .constants import crypto as c
-from .constants import keyspecs as ks
+from wire.minidriver import crypto as c
+from wire.minidriver import keyspecs as ks
+
 from .errors import SCARD_E_INVALID_PARAMETER
 
 BLOBHEADER = struct.Struct("<BBHI")

@@ -19,10 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from wire.minidriver import containers as cm
+from wire.minidriver import files as f
+from wire.minidriver import keyspecs as ks
+
 from .blobs import PublicKey, key_bits, parse_container_public_blob
-from .constants import containers as cm
-from .constants import files as f
-from .constants import keyspecs as ks
 from .context import CardContext
 from .errors import (
     SCARD_E_FILE_NOT_FOUND,

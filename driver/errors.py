@@ -5,7 +5,7 @@ MinidriverError. Each carries the HRESULT value (`hresult`) and the spec name (`
 
 from __future__ import annotations
 
-from .constants.status import Status, describe
+from wire.minidriver.status import Status, describe
 
 
 class MinidriverError(Exception):

@@ -7,7 +7,8 @@ import hmac
 import struct
 from collections import defaultdict
 
-from .constants import crypto as c
+from wire.minidriver import crypto as c
+
 from .errors import SCARD_E_INVALID_PARAMETER, SCARD_E_UNSUPPORTED_FEATURE
 from .structures import NCryptBufferDesc, from_wstr
 

@@ -7,7 +7,8 @@ import hashlib
 import hmac
 import os
 
-from .constants import crypto as c
+from wire.minidriver import crypto as c
+
 from .errors import SCARD_E_INVALID_PARAMETER, SCARD_E_INVALID_VALUE, SCARD_E_UNSUPPORTED_FEATURE
 
 # DER DigestInfo prefixes (RFC 8017 section 9.2 note 1), by CNG hash name.

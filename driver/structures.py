@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
-from .constants import containers as cm
-from .constants import pins, versions
-from .constants.files import CARD_FILE_ACCESS_CONDITION
+from wire.minidriver import containers as cm
+from wire.minidriver import pins, versions
+from wire.minidriver.files import CARD_FILE_ACCESS_CONDITION
+
 from .layout import BYTE, DWORD, PTR, WORD, Arch, Array, Fields, pack, sizeof, unpack
 
 X86 = Arch.X86

@@ -9,7 +9,8 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import padding as sympadding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from .constants import ski
+from wire.minidriver import ski
+
 from .errors import SCARD_E_INVALID_HANDLE, SCARD_E_INVALID_PARAMETER
 from .structures import CARD_KEY_SIZES
 

@@ -1,15 +1,17 @@
-"""The one path every APDU takes: a pyscard-shaped connection, wrapped.
+"""The one path every APDU of the driver takes: a pyscard-shaped connection, wrapped.
 
-`Transport.send` builds short APDUs, chains long commands (CLA bit 0x10, 255-byte blocks) and
-collects long responses (61xx + GET RESPONSE, 6Cxx + resend). Underneath, each exchange is one
-`connection.transmit(list) -> (data, sw1, sw2)` call, so a tracing wrapper around the connection
-sees every APDU. Connection failures become minidriver errors; nothing else escapes.
+`Transport` is the wire layer's ApduClient (short APDUs, chaining, 61xx/6Cxx, ApduError
+for a refused command) over `connection.transmit(list) -> (data, sw1, sw2)`, so a tracing
+wrapper around the connection sees every APDU. Connection failures become minidriver
+errors, and so does a response longer than any object.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+from wire.apdu import ResponseApdu
+from wire.client import ApduClient, ResponseTooLong
 
 from .errors import (
     ERRORS,
@@ -20,12 +22,6 @@ from .errors import (
     error_for,
 )
 
-SHORT_MAX = 255
-GET_RESPONSE = 0xC0
-CHAINING_BIT = 0x10
-# Enough for the largest object the driver reads (a 4096-bit key's response, a big certificate).
-MAX_RESPONSE = 70000
-
 
 class Connection(Protocol):
     """What the driver needs from pyscard's CardConnection (and EmbeddedConnection)."""
@@ -35,71 +31,31 @@ class Connection(Protocol):
     def disconnect(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
-    data: bytes
-    sw: int
+class Transport(ApduClient):
+    """APDU exchange with chaining and GET RESPONSE over a PC/SC connection."""
 
-    @property
-    def ok(self) -> bool:
-        return self.sw == 0x9000
-
-
-class Transport:
-    """APDU exchange with chaining and GET RESPONSE; counts what it sends."""
-
-    def __init__(self, connection: Connection, max_send: int = SHORT_MAX) -> None:
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(self._transmit_connection)
         self.connection = connection
-        self.max_send = max_send
-        self.apdu_count = 0
 
-    def exchange(self, apdu: bytes) -> Response:
-        """One command, one response: the only call that reaches the connection."""
-        self.apdu_count += 1
+    def _transmit_connection(self, apdu: bytes) -> tuple[bytes, int]:
         try:
             data, sw1, sw2 = self.connection.transmit(list(apdu))
         except MinidriverError:
             raise
+        # pyscard raises its own exception types, and a wrapper may raise anything a broken
+        # link does: each is a failed exchange, reported as the PC/SC error it carries.
         except Exception as err:
             raise _connection_error(err) from err
-        return Response(bytes(data), (sw1 << 8) | sw2)
+        return bytes(data), (sw1 << 8) | sw2
 
-    def send(
-        self,
-        cla: int,
-        ins: int,
-        p1: int,
-        p2: int,
-        data: bytes = b"",
-        le: int | None = None,
-    ) -> Response:
-        """Send a command of any length and return its whole response.
-
-        `le` None sends no Le (case 1/3); 0 asks for up to 256 bytes."""
-        blocks = [data[i : i + self.max_send] for i in range(0, len(data), self.max_send)] or [b""]
-        for block in blocks[:-1]:
-            r = self.exchange(_apdu(cla | CHAINING_BIT, ins, p1, p2, block, None))
-            if not r.ok:
-                return r
-        r = self.exchange(_apdu(cla, ins, p1, p2, blocks[-1], le))
-        if r.sw >> 8 == 0x6C:
-            r = self.exchange(_apdu(cla, ins, p1, p2, blocks[-1], r.sw & 0xFF))
-        body = bytearray(r.data)
-        while r.sw >> 8 == 0x61:
-            r = self.exchange(bytes((cla & ~CHAINING_BIT & 0xFF, GET_RESPONSE, 0, 0, r.sw & 0xFF)))
-            body += r.data
-            if len(body) > MAX_RESPONSE:
-                raise SCARD_E_COMM_DATA_LOST("response longer than any object the card holds")
-        return Response(bytes(body), r.sw)
-
-
-def _apdu(cla: int, ins: int, p1: int, p2: int, data: bytes, le: int | None) -> bytes:
-    out = bytes((cla, ins, p1, p2))
-    if data:
-        out += bytes((len(data),)) + data
-    if le is not None:
-        out += bytes((le & 0xFF,))
-    return out
+    def transceive(
+        self, cla: int, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None
+    ) -> ResponseApdu:
+        try:
+            return super().transceive(cla, ins, p1, p2, data, le)
+        except ResponseTooLong as err:
+            raise SCARD_E_COMM_DATA_LOST(str(err)) from err
 
 
 def _connection_error(err: Exception) -> MinidriverError:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from driver import constants as k
 from driver import errors
 from driver.cardmodules.piv import admin_response as piv_admin_response
 from driver.csp import admin_response as gids_admin_response
+from wire import minidriver as k
 
 
 @dataclass(frozen=True)

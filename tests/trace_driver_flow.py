@@ -19,11 +19,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 import driver
 from driver import blobs
-from driver import constants as k
 from driver.cardmodules.gids import admin_response
 from driver.csp import Csp
 from driver.structures import CARD_SIGNING_INFO
 from emulator.trace import ApduRecord, CallRecord, Record, Renderer, read_trace
+from wire import minidriver as k
 
 PROFILE = import_module("emulator.profiles.gids")
 PIN: bytes = PROFILE.USER_PIN

@@ -13,7 +13,7 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
-from emulator.core import tlv
+from wire import tlv
 
 DEFAULT_MGM = bytes.fromhex("010203040506070801020304050607080102030405060708")
 NEW_MGM = bytes.fromhex("9A8B7C6D5E4F30219A8B7C6D5E4F30219A8B7C6D5E4F3021")

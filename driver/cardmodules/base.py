@@ -18,9 +18,10 @@ from enum import Enum
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from wire.minidriver import pins as p
+from wire.minidriver.containers import CARD_DATA_VALUE_UNKNOWN
+
 from ..blobs import PrivateKey, PublicKey
-from ..constants import pins as p
-from ..constants.containers import CARD_DATA_VALUE_UNKNOWN
 from ..errors import SCARD_E_UNSUPPORTED_FEATURE
 from ..structures import CARD_KEY_SIZES, PIN_INFO
 from ..transport import Transport

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from emulator.core.sw import SW
+from wire.iso7816 import SW
 
 from ..errors import (
     SCARD_E_FILE_NOT_FOUND,

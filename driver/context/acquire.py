@@ -7,10 +7,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from wire.minidriver import ski
+from wire.minidriver import versions as v
+
 from ..api import Tracer
 from ..cardmodules import card_module_classes
-from ..constants import ski
-from ..constants import versions as v
 from ..errors import (
     ERROR_REVISION_MISMATCH,
     SCARD_E_INVALID_HANDLE,
@@ -36,6 +37,7 @@ def _connect(reader: str) -> Any:
         raise SCARD_E_UNKNOWN_READER(f"pyscard is not available: {err}") from None
     try:
         found = [r for r in readers() if str(r) == reader]
+    # pyscard raises its own types, or a PC/SC error when pcscd is not there: all mean no list.
     except Exception as err:
         raise SCARD_E_UNKNOWN_READER(f"cannot list readers: {err}") from None
     if not found:
@@ -43,6 +45,7 @@ def _connect(reader: str) -> Any:
     connection = found[0].createConnection()
     try:
         connection.connect()
+    # pyscard raises NoCardException, CardConnectionException, ...: each means no usable card.
     except Exception as err:
         raise SCARD_E_NO_SMARTCARD(f"no card in {reader!r}: {err}") from None
     return connection
@@ -73,6 +76,7 @@ def acquire_context(
             )
         except MinidriverError:
             raise
+        # The API boundary (as in driver/api.py): a bug fails the call with an SCARD code.
         except Exception as err:
             raise SCARD_E_UNEXPECTED(f"CardAcquireContext: {type(err).__name__}: {err}") from err
 

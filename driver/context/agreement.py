@@ -12,11 +12,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from wire.minidriver import crypto as c
+from wire.minidriver import keyspecs as ks
+from wire.minidriver import versions as v
+
 from .. import blobs, kdf, symmetric
 from ..api import api
-from ..constants import crypto as c
-from ..constants import keyspecs as ks
-from ..constants import versions as v
 from ..errors import (
     ERROR_REVISION_MISMATCH,
     SCARD_E_INVALID_PARAMETER,

@@ -7,8 +7,9 @@ only that PIN, an unblock or a change leaves the roles as the spec says.
 
 from __future__ import annotations
 
+from wire.minidriver import pins as p
+
 from ..api import api
-from ..constants import pins as p
 from ..errors import (
     SCARD_E_INVALID_PARAMETER,
     SCARD_E_UNSUPPORTED_FEATURE,

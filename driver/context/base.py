@@ -13,12 +13,13 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any, Self
 
+from wire.minidriver import files as f
+from wire.minidriver import pins as p
+
 from .. import symmetric
 from ..api import Tracer, api
 from ..cache import Category, FreshnessCache
 from ..cardmodules import CardModule, ContainerKey
-from ..constants import files as f
-from ..constants import pins as p
 from ..errors import (
     SCARD_E_DIR_NOT_FOUND,
     SCARD_E_FILE_NOT_FOUND,

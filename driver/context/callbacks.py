@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from wire.minidriver import crypto as c
+from wire.minidriver import versions as v
+
 from .. import padding
-from ..constants import crypto as c
-from ..constants import versions as v
 from ..errors import ERROR_REVISION_MISMATCH
 from ..structures import BCRYPT_OAEP_PADDING_INFO, CARD_RSA_DECRYPT_INFO
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from wire.minidriver import keyspecs as ks
+from wire.minidriver import versions as v
+
 from ..api import api
-from ..constants import keyspecs as ks
-from ..constants import versions as v
 from ..errors import SCARD_E_INVALID_PARAMETER, SCARD_E_UNSUPPORTED_FEATURE
 from ..structures import CARD_CAPABILITIES, CARD_FREE_SPACE_INFO, CARD_KEY_SIZES
 from . import checks

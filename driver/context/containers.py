@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from wire.minidriver import containers as cm
+from wire.minidriver import keyspecs as ks
+from wire.minidriver import pins as p
+from wire.minidriver import versions as v
+
 from .. import blobs
 from ..api import api
 from ..cache import Category
-from ..constants import containers as cm
-from ..constants import keyspecs as ks
-from ..constants import pins as p
-from ..constants import versions as v
 from ..errors import (
     SCARD_E_INVALID_PARAMETER,
     SCARD_E_NO_KEY_CONTAINER,

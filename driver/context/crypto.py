@@ -10,12 +10,13 @@ import dataclasses
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from wire.minidriver import crypto as c
+from wire.minidriver import keyspecs as ks
+from wire.minidriver import versions as v
+
 from .. import blobs, padding
 from ..api import api
 from ..cardmodules import ContainerKey, DecryptMode, SignMode
-from ..constants import crypto as c
-from ..constants import keyspecs as ks
-from ..constants import versions as v
 from ..errors import (
     ERROR_REVISION_MISMATCH,
     SCARD_E_INSUFFICIENT_BUFFER,

@@ -6,11 +6,12 @@ always read from the card (spec 3.6). Every change bumps cardcf's file counter f
 
 from __future__ import annotations
 
+from wire.minidriver import containers as cm
+from wire.minidriver import files as f
+from wire.minidriver import versions as v
+
 from ..api import api
 from ..cache import Category
-from ..constants import containers as cm
-from ..constants import files as f
-from ..constants import versions as v
 from ..errors import (
     ERROR_DIR_NOT_EMPTY,
     ERROR_FILE_EXISTS,

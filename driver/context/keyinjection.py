@@ -8,12 +8,13 @@ no-card mode.
 
 from __future__ import annotations
 
+from wire.minidriver import crypto as c
+from wire.minidriver import properties as pr
+from wire.minidriver import ski
+from wire.minidriver import versions as v
+
 from .. import blobs, symmetric
 from ..api import api
-from ..constants import crypto as c
-from ..constants import properties as pr
-from ..constants import ski
-from ..constants import versions as v
 from ..errors import SCARD_E_INVALID_PARAMETER, SCARD_E_UNSUPPORTED_FEATURE
 from ..structures import (
     BCRYPT_OAEP_PADDING_INFO,

@@ -7,15 +7,16 @@ PIN_INFO), so this family builds on the capability, container and file families.
 
 from __future__ import annotations
 
+from wire.minidriver import crypto as c
+from wire.minidriver import files as f
+from wire.minidriver import keyspecs as ks
+from wire.minidriver import pins as p
+from wire.minidriver import properties as pr
+from wire.minidriver import ski
+
 from .. import symmetric
 from ..api import api
 from ..cardmodules import CardModule, DecryptMode, SignMode
-from ..constants import crypto as c
-from ..constants import files as f
-from ..constants import keyspecs as ks
-from ..constants import pins as p
-from ..constants import properties as pr
-from ..constants import ski
 from ..errors import (
     ERROR_INSUFFICIENT_BUFFER,
     SCARD_E_INVALID_PARAMETER,

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from .apdu import CommandApdu, ResponseApdu
+from wire.apdu import CommandApdu, ResponseApdu
+from wire.iso7816 import SW
+
 from .errors import CardError
-from .sw import SW
 
 if TYPE_CHECKING:
     from .card import CardOS

@@ -14,14 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .apdu import EXTENDED_MAX, SHORT_MAX, CommandApdu, ResponseApdu
+from wire.apdu import EXTENDED_MAX, SHORT_MAX, CommandApdu, ResponseApdu
+from wire.atr import Capabilities, default_atr
+from wire.errors import WireError
+from wire.iso7816 import CLA_CHAINING, SW, Ins, bytes_remaining, wrong_le
+
 from .application import Application, Result, Session
-from .atr import Capabilities, default_atr
-from .errors import CardError
+from .errors import CardError, sw_for
 from .events import ApduEvent, CardObserver, PowerEvent
-from .ins import Ins
 from .rng import RandomSource
-from .sw import SW, bytes_remaining, wrong_le
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +231,8 @@ class CardOS:
                 response, channel_no, app_name = self._process(command)
             except CardError as e:
                 response = ResponseApdu(sw=e.sw)
+            except WireError as e:  # malformed command bytes or TLV in it
+                response = ResponseApdu(sw=sw_for(e))
             except Exception:  # a bug in a handler must not take the card down
                 ins = command[1] if len(command) > 1 else 0
                 log.exception("internal error handling INS %02X", ins)
@@ -299,7 +302,7 @@ class CardOS:
         if chain is None:
             if not more:
                 return apdu
-            chain = channel.chain = _Chain(apdu.cla & ~0x10, *header, bytearray())
+            chain = channel.chain = _Chain(apdu.cla & ~CLA_CHAINING, *header, bytearray())
         if len(chain.data) + len(apdu.data) > MAX_CHAIN_BYTES:
             channel.chain = None
             raise CardError(SW.WRONG_LENGTH, "command chain too long")
@@ -308,7 +311,7 @@ class CardOS:
             return None
         channel.chain = None
         return CommandApdu(
-            apdu.cla & ~0x10,
+            apdu.cla & ~CLA_CHAINING,
             apdu.ins,
             apdu.p1,
             apdu.p2,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .sw import SW, describe
+from wire.errors import ApduLengthError, TlvError, WireError
+from wire.iso7816 import SW, describe
 
 
 class CardError(Exception):
@@ -11,6 +12,18 @@ class CardError(Exception):
     def __init__(self, sw: int, reason: str = "") -> None:
         self.sw = int(sw)
         super().__init__(f"{self.sw:04X} ({reason or describe(self.sw)})")
+
+
+# How the card answers the wire layer's errors: a malformed command is the host's fault.
+_WIRE_SW: dict[type[WireError], SW] = {
+    ApduLengthError: SW.WRONG_LENGTH,
+    TlvError: SW.WRONG_DATA,
+}
+
+
+def sw_for(error: WireError) -> int:
+    """The status word that answers a wire-layer error raised while handling a command."""
+    return _WIRE_SW.get(type(error), SW.WRONG_DATA)
 
 
 def check(condition: bool, sw: SW | int) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import tlv
+from wire import tlv
+from wire.iso7816 import SW
+
 from .errors import CardError
 from .security import CompactSecurityAttribute
-from .sw import SW
 
 MF_FID = 0x3F00
 CURRENT_DF_FID = 0x3FFF

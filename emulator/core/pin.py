@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wire.iso7816 import SW, tries_left
+
 from .errors import CardError
-from .sw import SW, tries_left
 
 Committer = Callable[[], None]
 

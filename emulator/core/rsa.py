@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
+from wire.iso7816 import SW
+
 from .errors import CardError
-from .sw import SW
 
 # DER DigestInfo prefixes (RFC 8017 section 9.2, note 1), by hash.
 DIGEST_INFO_PREFIXES: dict[bytes, hashes.HashAlgorithm] = {

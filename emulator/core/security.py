@@ -10,26 +10,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import IntEnum
+
+from wire.iso7816 import SCB_ALWAYS, SCB_NEVER, SW, AccessMode
 
 from .errors import CardError
-from .sw import SW
 
-SCB_ALWAYS = 0x00
-SCB_NEVER = 0xFF
-
-
-class AccessMode(IntEnum):
-    """Access-mode bits: for EFs (first name) and DFs (second name) alike."""
-
-    READ = 0x01  # EF: READ BINARY / GET DATA       DF: DELETE FILE (child)
-    UPDATE = 0x02  # EF: UPDATE BINARY / PUT DATA   DF: CREATE FILE (EF)
-    WRITE = 0x04  # EF: WRITE BINARY                DF: CREATE FILE (DF)
-    DEACTIVATE = 0x08
-    ACTIVATE = 0x10
-    TERMINATE = 0x20
-    DELETE = 0x40  # DELETE FILE (self)
-
+__all__ = [
+    "DF_CREATE_DF",
+    "DF_CREATE_EF",
+    "DF_DELETE_CHILD",
+    "SCB_ALWAYS",
+    "SCB_NEVER",
+    "AccessMode",
+    "CompactSecurityAttribute",
+]
 
 DF_DELETE_CHILD = AccessMode.READ
 DF_CREATE_EF = AccessMode.UPDATE

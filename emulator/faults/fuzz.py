@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from wire.piv import PIV_AID
+
 from ..core.card import CardOS
 from ..profiles import make_card
 from .secrets import DATA_WRITE_INS, Secret, find_secrets, logical_responses, state_secrets
@@ -60,9 +62,6 @@ def _iso_verify(card: CardOS, send: Send) -> None:
 def _iso_select_secret(card: CardOS, send: Send) -> None:
     send(bytes.fromhex("00A4000C025000"))
     send(bytes.fromhex("00A4020C025002"))
-
-
-PIV_AID = bytes.fromhex("A000000308000010000100")
 
 
 def _piv_select(card: CardOS, send: Send) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..core.atr import parse_historical
+from wire.atr import parse_historical
+
 from .errors import ImageError
 from .format import FIELDS, FORMAT, CardImage
 from .migrate import upgrade

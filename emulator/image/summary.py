@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.serialization import (
     load_der_private_key,
 )
 
-from ..core import tlv
+from wire import tlv
+
 from ..core.errors import CardError
 from .cards import is_pin
 from .format import VERSION, CardImage

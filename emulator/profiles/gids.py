@@ -15,19 +15,29 @@ PIV probe fails.
 
 from __future__ import annotations
 
-from ..apps.gids import GidsApplication
-from ..apps.gids.constants import (
+from wire import tlv
+from wire.apdu import CommandApdu
+from wire.atr import Capabilities
+from wire.client import ApduClient, ApduError, raw_transmit
+from wire.gids import (
     ADMIN_KEY_REFERENCE,
     CARDAPPS_RECORD,
     CARDCF_SIZE,
     CARDID_SIZE,
     GIDS_AID_TRUNCATED,
+    ChangeP1,
     Ef,
+    Fid,
+    FileDescriptor,
+    Ins,
+    PinRef,
+    SelectP1,
+    SelectP2,
     Tag,
 )
+
+from ..apps.gids import GidsApplication
 from ..apps.gids.formats import DEFAULT_MASTERFILE, encode_masterfile
-from ..core import tlv
-from ..core.atr import Capabilities
 from ..core.card import CardOS
 from ..core.rng import RandomSource
 
@@ -60,31 +70,34 @@ def build_blank(rng: RandomSource) -> CardOS:
     )
 
 
-def apdu(cla: int, ins: int, p1: int, p2: int, data: bytes = b"") -> bytes:
-    return bytes((cla, ins, p1, p2)) + (bytes((len(data),)) + data if data else b"")
-
-
-def initialize_sequence(pin: bytes, admin_key: bytes, cardid: bytes) -> list[bytes]:
-    """The APDUs `gids-tool --initialize` sends after its checks (gids.md 3.5)."""
+def commands(pin: bytes, admin_key: bytes, cardid: bytes) -> list[CommandApdu]:
+    """The commands `gids-tool --initialize` sends after its checks (gids.md 3.5)."""
+    app = Fid.CURRENT_APPLICATION
     out = [
-        apdu(0, 0xA4, 0x04, 0x0C, GIDS_AID_TRUNCATED),
-        apdu(0, 0x24, 0x01, 0x80, pin),
+        CommandApdu(0, Ins.SELECT, SelectP1.BY_DF_NAME, SelectP2.NO_DATA, GIDS_AID_TRUNCATED),
+        CommandApdu(0, Ins.CHANGE_REFERENCE_DATA, ChangeP1.NEW_ONLY, PinRef.USER, pin),
     ]
     for fid, rule in PROFILE_EFS:
         fcp = tlv.encode(
-            0x62,
-            tlv.encode(0x82, b"\x39")
-            + tlv.encode(0x83, fid.to_bytes(2, "big"))
-            + tlv.encode(0x8C, rule),
+            Tag.FCP,
+            tlv.encode(Tag.FILE_DESCRIPTOR, bytes((FileDescriptor.DO_EF,)))
+            + tlv.encode(Tag.FILE_ID, fid.to_bytes(2, "big"))
+            + tlv.encode(Tag.SECURITY_ATTRIBUTE_COMPACT, rule),
         )
-        out += [apdu(0, 0xE0, 0, 0, fcp), apdu(0, 0x44, 0, 0)]
+        out += [CommandApdu(0, Ins.CREATE_FILE, 0, 0, fcp), CommandApdu(0, Ins.ACTIVATE_FILE, 0, 0)]
     key_template = tlv.encode(
-        0x70,
-        tlv.encode(0x84, bytes((ADMIN_KEY_REFERENCE,)))
-        + tlv.encode(0xA5, tlv.encode(0x87, admin_key) + tlv.encode(0x88, GIDS_TOOL_KCV)),
+        Tag.KEY_USAGE_TEMPLATE,
+        tlv.encode(Tag.KEY_REFERENCE, bytes((ADMIN_KEY_REFERENCE,)))
+        + tlv.encode(
+            Tag.KEY_VALUE_TEMPLATE,
+            tlv.encode(Tag.KEY_VALUE, admin_key) + tlv.encode(Tag.KEY_CHECK_VALUE, GIDS_TOOL_KCV),
+        ),
     )
-    out += [apdu(0, 0xE0, 0, 0, ADMIN_KEY_FCP), apdu(0, 0x44, 0, 0)]
-    out.append(apdu(0, 0xDB, 0x3F, 0xFF, key_template))
+    out += [
+        CommandApdu(0, Ins.CREATE_FILE, 0, 0, ADMIN_KEY_FCP),
+        CommandApdu(0, Ins.ACTIVATE_FILE, 0, 0),
+        CommandApdu(0, Ins.PUT_DATA, app >> 8, app & 0xFF, key_template),
+    ]
     put = [
         (Ef.USER_CREATE_DELETE_DIR, Tag.MASTERFILE, encode_masterfile(DEFAULT_MASTERFILE)),
         (Ef.EVERYONE_READ_USER_WRITE, Tag.CARDAPPS, CARDAPPS_RECORD),
@@ -93,19 +106,31 @@ def initialize_sequence(pin: bytes, admin_key: bytes, cardid: bytes) -> list[byt
         (Ef.EVERYONE_READ_ADMIN_WRITE, Tag.CARDID, cardid),
     ]
     for ef, tag, value in put:
-        out.append(apdu(0, 0xDB, ef >> 8, ef & 0xFF, tlv.encode(tag, value)))
-    out += [apdu(0, 0xA4, 0x00, 0x0C, b"\x3f\xff"), apdu(0, 0x44, 0, 0)]
+        out.append(CommandApdu(0, Ins.PUT_DATA, ef >> 8, ef & 0xFF, tlv.encode(tag, value)))
+    select_app = app.to_bytes(2, "big")
+    out += [
+        CommandApdu(0, Ins.SELECT, SelectP1.BY_FID, SelectP2.NO_DATA, select_app),
+        CommandApdu(0, Ins.ACTIVATE_FILE, 0, 0),
+    ]
     return out
+
+
+def initialize_sequence(pin: bytes, admin_key: bytes, cardid: bytes) -> list[bytes]:
+    """The APDUs `gids-tool --initialize` sends after its checks, encoded."""
+    return [c.to_bytes() for c in commands(pin, admin_key, cardid)]
 
 
 def initialize(card: CardOS, pin: bytes, admin_key: bytes, cardid: bytes) -> None:
     """Personalise a blank card as gids-tool does; every step must answer 9000."""
-    for command in initialize_sequence(pin, admin_key, cardid):
-        response = card.transmit(command)
-        if response[-2:] != b"\x90\x00":
+    client = ApduClient(raw_transmit(card.transmit))
+    for c in commands(pin, admin_key, cardid):
+        try:
+            client.send(c.cla, c.ins, c.p1, c.p2, c.data)
+        except ApduError as e:
             raise RuntimeError(
-                f"GIDS initialisation failed at {command[:4].hex()}: {response.hex()}"
-            )
+                f"GIDS initialisation failed at {c.to_bytes()[:4].hex()}: "
+                f"{(e.data + e.sw.to_bytes(2, 'big')).hex()}"
+            ) from None
     card.reset()  # personalisation leaves no session behind
 
 

@@ -10,8 +10,9 @@ ykman treats the reader as a contactless one and accepts it with --reader.
 
 from __future__ import annotations
 
+from wire.atr import Capabilities
+
 from ..apps.piv import PivApplication
-from ..core.atr import Capabilities
 from ..core.card import CardOS
 from ..core.rng import RandomSource
 

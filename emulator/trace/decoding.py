@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ..core import sw as sw_names
-from ..core.apdu import CommandApdu
+from wire import iso7816 as sw_names
+from wire.apdu import CommandApdu
+
 from .masking import NO_MASKS, Masks, Span, masked_bytes, to_hex, walk
 
 Params = list[tuple[str, str]]

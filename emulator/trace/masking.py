@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ..core import tlv
+from wire import tlv
 
 MASK_HEX = "**"
 

@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..core.apdu import CommandApdu
+from wire.apdu import CommandApdu
+from wire.errors import WireError
+from wire.iso7816 import Ins
+
 from ..core.card import decode_cla
-from ..core.errors import CardError
-from ..core.ins import Ins
 from .decoding import (
     Decoded,
     app_for_aid,
@@ -148,7 +149,7 @@ class TraceRecorder:
                 return
             try:
                 apdu: CommandApdu | None = CommandApdu.parse(bytes(command))
-            except CardError:
+            except WireError:
                 apdu = None
             if channel is None:
                 cla = decode_cla(command[0]) if command else None

@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from ..core.sw import describe
+from wire.iso7816 import describe
+
 from .decoding import DataView, TlvNode
 from .masking import Span, to_hex
 from .model import ApduRecord, CallRecord, Header, PowerRecord, Record

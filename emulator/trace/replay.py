@@ -20,9 +20,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..core.apdu import CommandApdu
-from ..core.errors import CardError
-from ..core.ins import Ins
+from wire.apdu import CommandApdu
+from wire.errors import WireError
+from wire.iso7816 import Ins
+
 from .decoding import Varying, lookup
 from .masking import masked_positions
 from .model import ApduRecord, PowerRecord, Record
@@ -115,7 +116,7 @@ def _command(record: ApduRecord, secrets: Mapping[str, bytes]) -> bytes:
 def _varying(record: ApduRecord) -> Varying:
     try:
         apdu = CommandApdu.parse(record.command)
-    except CardError:
+    except WireError:
         return Varying.NO
     _, spec = lookup(record.app, apdu)
     return spec.varying if spec else Varying.NO

@@ -6,9 +6,9 @@ import statistics
 import time
 
 from emulator import make_card
-from emulator.apps.piv.constants import MAX_OBJECT_SIZE
-from emulator.core import tlv
 from emulator.core.card import CardOS
+from wire import tlv
+from wire.piv import MAX_OBJECT_SIZE
 
 from .pivhost import PivHost, card_exchange
 from .report import Section, Target

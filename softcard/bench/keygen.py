@@ -13,9 +13,9 @@ import statistics
 from dataclasses import dataclass
 
 from emulator import make_card
-from emulator.apps.piv.constants import Algorithm, KeyRef
 from emulator.core.events import ApduEvent, PowerEvent
-from emulator.core.ins import Ins
+from wire.iso7816 import Ins
+from wire.piv import Algorithm, KeyRef
 
 from .pivhost import PivHost, card_exchange
 from .report import Section
@@ -75,8 +75,8 @@ def piv(count: int) -> list[KeyGen]:
 
 def gids(count: int) -> list[KeyGen]:
     import driver
-    from driver import constants as k
     from emulator.transports.embedded import EmbeddedConnection
+    from wire import minidriver as k
 
     specs = (
         ("RSA-2048", k.AT_KEYEXCHANGE, 2048),

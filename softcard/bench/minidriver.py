@@ -114,8 +114,8 @@ def _close(conn: CountingConnection) -> None:
 def _enroll(conn: CountingConnection) -> rsa.RSAPublicKey:
     import driver
     from driver import blobs
-    from driver import constants as k
     from driver.csp import Csp
+    from wire import minidriver as k
 
     with driver.acquire_context(connection=conn) as ctx:
         ctx.authenticate_pin("user", PIN)
@@ -129,8 +129,8 @@ def _enroll(conn: CountingConnection) -> rsa.RSAPublicKey:
 def run(stack: PcscStack, slot: int, count: int) -> tuple[list[Call], int]:
     """The calls, and the APDUs of the freshness check alone (reading cardcf)."""
     import driver
-    from driver import constants as k
     from driver.structures import CARD_SIGNING_INFO
+    from wire import minidriver as k
 
     reader = stack.reader(slot).name
     cmd = [sys.executable, "-m", "softcard", "run", "--card", "gids"]

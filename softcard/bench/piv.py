@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from emulator import make_card
-from emulator.apps.piv.constants import Algorithm, KeyRef, Tag
-from emulator.core import tlv
+from wire import tlv
+from wire.piv import Algorithm, KeyRef, Tag
 
 from ..stack import PcscStack
 from .latency import card_process

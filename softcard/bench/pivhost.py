@@ -1,9 +1,10 @@
 """The host side of the PIV benchmarks: the APDUs ykman sends, over any transmit function.
 
-Written from SP 800-73-4 part 2 (section 3) and Yubico's extensions; the card's own
-constants name the instructions, slots and algorithms, so nothing is spelled twice.
-Long commands go out with command chaining in short APDUs, and 61xx answers are
-collected with GET RESPONSE, as ykman does over readers without extended length.
+Written from SP 800-73-4 part 2 (section 3) and Yubico's extensions; the PIV spec
+module (wire/piv.py) names the instructions, slots and algorithms, so nothing is
+spelled twice. The wire layer's APDU client sends: long commands chained in short
+APDUs, 61xx answers collected with GET RESPONSE, as ykman does over readers without
+extended length; a refusal raises ApduError with the SW.
 """
 
 from __future__ import annotations
@@ -14,61 +15,46 @@ from collections.abc import Callable
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
-from emulator.apps.piv.constants import (
+from wire import tlv
+from wire.client import ApduClient, Transmit, raw_transmit
+from wire.piv import (
+    DATA_P1P2,
     DEFAULT_MANAGEMENT_KEY,
+    PIN_LENGTH,
+    PIN_PAD,
     PIV_AID,
+    RSA_ALGORITHMS,
     Algorithm,
     Ins,
     KeyRef,
     Tag,
 )
-from emulator.core import tlv
 
 # bytes in, (data, SW) out: one exchange with the card, no chaining or 61xx handling.
-Exchange = Callable[[bytes], tuple[bytes, int]]
+Exchange = Transmit
 
 PIN = b"123456"
-SUCCESS = 0x9000
-GET_RESPONSE = bytes.fromhex("00C0000000")
 # DigestInfo prefix of SHA-256 (RFC 8017 section 9.2, note 1).
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
-RSA_BITS = {Algorithm.RSA_2048: 2048, Algorithm.RSA_4096: 4096}
-
 
 class PivError(Exception):
-    """The card refused a step the benchmark needs."""
+    """The card's answer is not what the benchmark's flow needs."""
 
 
 class PivHost:
     """Counts the APDUs it sends, so every flow can say how many round trips it took."""
 
     def __init__(self, exchange: Exchange) -> None:
-        self.exchange = exchange
-        self.apdus = 0
+        self.client = ApduClient(exchange)
 
-    def tx(self, apdu: bytes) -> tuple[bytes, int]:
-        self.apdus += 1
-        data, sw = self.exchange(apdu)
-        while sw >> 8 == 0x61:
-            self.apdus += 1
-            more, sw = self.exchange(GET_RESPONSE)
-            data += more
-        return data, sw
+    @property
+    def apdus(self) -> int:
+        return self.client.apdu_count
 
     def send(self, ins: int, p1: int, p2: int, data: bytes = b"", le: bool = True) -> bytes:
-        """One command, chained in 255-byte blocks; PivError unless it ends in 9000."""
-        blocks = [data[i : i + 255] for i in range(0, len(data), 255)] or [b""]
-        for block in blocks[:-1]:
-            _, sw = self.tx(bytes((0x10, ins, p1, p2, len(block))) + block)
-            if sw != SUCCESS:
-                raise PivError(f"INS {ins:02X} chained block answered {sw:04X}")
-        last = blocks[-1]
-        apdu = bytes((0x00, ins, p1, p2)) + (bytes((len(last),)) + last if last else b"")
-        out, sw = self.tx(apdu + (b"\x00" if le else b""))
-        if sw != SUCCESS:
-            raise PivError(f"INS {ins:02X} answered {sw:04X}")
-        return out
+        """One command and its whole answer; ApduError unless it ends in 9000."""
+        return self.client.send(0x00, ins, p1, p2, data, 0 if le else None, what=f"INS {ins:02X}")
 
     # -- the commands ---------------------------------------------------------------------
 
@@ -76,7 +62,9 @@ class PivHost:
         self.send(Ins.SELECT, 0x04, 0x00, PIV_AID)
 
     def verify(self, pin: bytes = PIN) -> None:
-        self.send(Ins.VERIFY, 0x00, KeyRef.PIV_PIN, pin.ljust(8, b"\xff"), le=False)
+        self.send(
+            Ins.VERIFY, 0x00, KeyRef.PIV_PIN, pin.ljust(PIN_LENGTH, bytes((PIN_PAD,))), le=False
+        )
 
     def authenticate(self, key: bytes = DEFAULT_MANAGEMENT_KEY) -> None:
         """Mutual authentication with the 3DES management key (SP 800-73-4 appendix A)."""
@@ -108,7 +96,7 @@ class PivHost:
     def sign(self, slot: int, algorithm: int, message: bytes) -> bytes:
         """GENERAL AUTHENTICATE with the slot's key over SHA-256(message); the signature."""
         digest = hashlib.sha256(message).digest()
-        bits = RSA_BITS.get(Algorithm(algorithm))
+        bits = RSA_ALGORITHMS.get(Algorithm(algorithm))
         if bits is not None:
             info = SHA256_DIGEST_INFO + digest
             digest = b"\x00\x01" + b"\xff" * (bits // 8 - len(info) - 3) + b"\x00" + info
@@ -117,10 +105,10 @@ class PivHost:
 
     def put_object(self, object_id: int, value: bytes) -> None:
         body = _tag_list(object_id) + tlv.encode(Tag.DATA, value)
-        self.send(Ins.PUT_DATA, 0x3F, 0xFF, body, le=False)
+        self.send(Ins.PUT_DATA, DATA_P1P2 >> 8, DATA_P1P2 & 0xFF, body, le=False)
 
     def get_object(self, object_id: int) -> bytes:
-        out = self.send(Ins.GET_DATA, 0x3F, 0xFF, _tag_list(object_id))
+        out = self.send(Ins.GET_DATA, DATA_P1P2 >> 8, DATA_P1P2 & 0xFF, _tag_list(object_id))
         return tlv.parse_one(out, Tag.DATA).value
 
     def sign_flow(self, slot: int, algorithm: int, message: bytes) -> bytes:
@@ -147,12 +135,7 @@ def _tag_list(object_id: int) -> bytes:
 
 def card_exchange(transmit: Callable[[bytes], bytes]) -> Exchange:
     """An Exchange over CardOS.transmit (in process)."""
-
-    def exchange(apdu: bytes) -> tuple[bytes, int]:
-        out = transmit(apdu)
-        return out[:-2], (out[-2] << 8) | out[-1]
-
-    return exchange
+    return raw_transmit(transmit)
 
 
 def pyscard_exchange(connection: object) -> Exchange:

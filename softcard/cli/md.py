@@ -253,10 +253,10 @@ def _write_output(path: str | None, data: bytes, text: str | None = None) -> Non
 
 
 def _info(args: argparse.Namespace) -> int:
-    from driver import constants as k
     from driver.csp import Csp
     from driver.errors import MinidriverError
     from driver.structures import PIN_INFO
+    from wire import minidriver as k
 
     with _card(args) as ctx:
         out = print
@@ -336,8 +336,8 @@ def _info(args: argparse.Namespace) -> int:
 
 def _pin_role(pin_id: int, info: object) -> str:
     """user / admin by id; a card-specific PIN by its purpose (PIV's id 3 is its PUK)."""
-    from driver import constants as k
     from driver.structures import PIN_INFO
+    from wire import minidriver as k
 
     assert isinstance(info, PIN_INFO)
     if pin_id in (k.ROLE_USER, k.ROLE_ADMIN):
@@ -362,7 +362,7 @@ def _ls(args: argparse.Namespace) -> int:
         for name in names:
             try:
                 info = ctx.get_file_info(directory, name)
-                from driver.constants import CARD_FILE_ACCESS_CONDITION
+                from wire.minidriver import CARD_FILE_ACCESS_CONDITION
 
                 print(
                     f"{name:12} {info.file_size:6} bytes  "
@@ -396,7 +396,7 @@ def _pin_verify(args: argparse.Namespace) -> int:
 
 
 def _pin_change(args: argparse.Namespace) -> int:
-    from driver.constants import CARD_AUTHENTICATE_PIN_PIN
+    from wire.minidriver import CARD_AUTHENTICATE_PIN_PIN
 
     old = _pin(args)
     new = _secret(args.new_pin, "SOFTCARD_NEW_PIN", "New PIN")
@@ -407,8 +407,8 @@ def _pin_change(args: argparse.Namespace) -> int:
 
 
 def _pin_unblock(args: argparse.Namespace) -> int:
-    from driver.constants import CARD_AUTHENTICATE_PIN_CHALLENGE_RESPONSE, CARD_AUTHENTICATE_PIN_PIN
     from driver.csp import admin_response
+    from wire.minidriver import CARD_AUTHENTICATE_PIN_CHALLENGE_RESPONSE, CARD_AUTHENTICATE_PIN_PIN
 
     if args.puk is not None or (args.admin_key is None and "SOFTCARD_PUK" in os.environ):
         # PIV: the PUK unblocks (CardUnblockPin with the PIN as the authenticator).
@@ -510,8 +510,8 @@ def _container_key_spec(ctx: CardContext, index: int) -> int:
 def _sign(args: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-    from driver import constants as k
     from driver.structures import BCRYPT_PSS_PADDING_INFO, CARD_SIGNING_INFO
+    from wire import minidriver as k
 
     digest = hashlib.new(args.hash, _read_input(args.input)).digest()
     pin = _pin(args)
@@ -553,8 +553,8 @@ def _sign(args: argparse.Namespace) -> int:
 
 
 def _decrypt(args: argparse.Namespace) -> int:
-    from driver import constants as k
     from driver.structures import BCRYPT_OAEP_PADDING_INFO, CARD_RSA_DECRYPT_INFO
+    from wire import minidriver as k
 
     ciphertext = _read_input(args.input)
     pin = _pin(args)

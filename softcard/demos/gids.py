@@ -9,8 +9,8 @@ from importlib import import_module
 from pathlib import Path
 
 from driver import acquire_context
-from driver.constants.files import CARD_FILE_ACCESS_CONDITION
 from driver.structures import CARD_CACHE_FILE_FORMAT, parse_cmapfile
+from wire.minidriver.files import CARD_FILE_ACCESS_CONDITION
 
 from ..stack import StackError
 from .session import DemoSession

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emulator.core.atr import parse_historical
+from wire.atr import parse_historical
 
 from .session import DemoSession
 

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from driver import MinidriverError, acquire_context, blobs
-from driver import constants as k
 from driver.csp import Csp
 from driver.structures import CARD_RSA_DECRYPT_INFO, CARD_SIGNING_INFO
+from wire import minidriver as k
 
 from .session import DemoSession
 

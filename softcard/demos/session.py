@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulator.core.sw import describe
+from wire.iso7816 import describe
 
 from ..harness import wait_card_state
 from ..stack import PcscStack, StackError

@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from emulator.apps.gids import GidsApplication, list_minidriver_files
-from emulator.apps.gids.constants import KEY_EF_BASE, Ef, LifeCycle, Tag
 from emulator.apps.gids.filesystem import DoFile
 from emulator.apps.gids.formats import (
     DEFAULT_MASTERFILE,
@@ -34,6 +33,7 @@ from emulator.apps.gids.formats import (
 from softcard.harness import ServedCard
 from softcard.stack import PcscStack
 from tests.conftest import ServeCard
+from wire.gids import KEY_EF_BASE, Ef, LifeCycle, Tag
 
 pytestmark = pytest.mark.e2e
 

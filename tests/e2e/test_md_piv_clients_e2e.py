@@ -26,7 +26,6 @@ import driver
 from driver import blobs
 from driver.cardmodules.piv import PivCardModule
 from driver.cardmodules.piv.cmap import parse_mscmap
-from driver.cardmodules.piv.constants import ObjectId
 from driver.cardmodules.piv.snapshot import read_object
 from driver.context import CardContext
 from driver.structures import (
@@ -38,6 +37,7 @@ from driver.structures import (
 from softcard.harness import ServedCard
 from softcard.stack import PcscStack
 from tests.conftest import ServeCard
+from wire.piv import ObjectId
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_ds
 
 import driver
 from driver import blobs, errors
-from driver import constants as k
 from driver.context import CardContext
 from driver.structures import (
     BCRYPT_OAEP_PADDING_INFO,
@@ -42,6 +41,7 @@ from driver.structures import (
     NCryptBufferDesc,
 )
 from tests.minidriver_expectations import CARD_KINDS, CardKind
+from wire import minidriver as k
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,6 @@ from cryptography.x509.oid import NameOID
 
 import driver
 from driver import blobs, errors
-from driver import constants as k
 from driver.csp import Csp
 from driver.structures import (
     CARD_CACHE_FILE_FORMAT,
@@ -32,6 +31,7 @@ from driver.structures import (
     parse_cmapfile,
 )
 from tests.minidriver_expectations import CARD_KINDS, CardKind
+from wire import minidriver as k
 
 pytestmark = pytest.mark.e2e
 

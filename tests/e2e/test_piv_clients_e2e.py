@@ -19,11 +19,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from emulator.core import tlv
 from emulator.core.events import ApduEvent, PowerEvent
 from softcard.harness import ServedCard
 from softcard.stack import PcscStack
 from tests.conftest import ServeCard
+from wire import tlv
 
 pytestmark = pytest.mark.e2e
 

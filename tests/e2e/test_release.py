@@ -109,7 +109,7 @@ def in_venv(release: dict[str, Path], *args: str, cwd: Path | None = None) -> st
 
 def test_the_distributions_carry_what_users_need(release: dict[str, Path]) -> None:
     names = set(zipfile.ZipFile(release["wheel"]).namelist())
-    for package in ("emulator", "driver", "softcard"):
+    for package in ("wire", "emulator", "driver", "softcard"):
         assert f"{package}/py.typed" in names
     assert {f"softcard/card_images/{s}.json" for s in ("piv-demo", "gids-enrolled")} <= names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
@@ -125,12 +125,12 @@ def test_the_wheel_imports_from_the_venv_not_the_tree(release: dict[str, Path]) 
         release,
         "python",
         "-c",
-        "import emulator, driver, softcard, softcard.pytest_plugin as p; "
-        "print(emulator.__file__); print(driver.__file__); print(softcard.__file__); "
+        "import wire, emulator, driver, softcard, softcard.pytest_plugin as p; "
+        "print(wire.__file__); print(emulator.__file__); print(driver.__file__); print(softcard.__file__); "
         "print(p.__file__)",
     )
     paths = [Path(line) for line in out.split()]
-    assert len(paths) == 4
+    assert len(paths) == 5
     for path in paths:
         assert path.is_relative_to(release["venv"]), path
         assert not path.is_relative_to(ROOT), path

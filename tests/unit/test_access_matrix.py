@@ -24,11 +24,11 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from emulator import make_card
 from emulator.apps.gids.formats import ContainerMapRecord
-from emulator.core import tlv
 from emulator.core.card import CardOS
 from emulator.core.rng import SeededRandom
 from emulator.faults.fuzz import _piv_management
 from emulator.profiles import gids as gids_profile
+from wire import tlv
 
 Step = Callable[[CardOS], None]
 PIN = "PIN"

@@ -2,9 +2,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.core.apdu import CommandApdu, ResponseApdu
-from emulator.core.errors import CardError
-from emulator.core.sw import SW
+from emulator.core.errors import sw_for
+from wire.apdu import CommandApdu, ResponseApdu
+from wire.errors import ApduLengthError
+from wire.iso7816 import SW
 
 
 @pytest.mark.parametrize(
@@ -41,17 +42,17 @@ def test_parse_cases(raw: str, data: bytes, ne: int | None, extended: bool) -> N
     ],
 )
 def test_malformed_lengths_are_6700(raw: str) -> None:
-    with pytest.raises(CardError) as e:
+    with pytest.raises(ApduLengthError) as e:
         CommandApdu.parse(bytes.fromhex(raw))
-    assert e.value.sw == SW.WRONG_LENGTH
+    assert sw_for(e.value) == SW.WRONG_LENGTH
 
 
 @given(st.binary(min_size=4, max_size=300))
 def test_any_bytes_parse_or_6700(raw: bytes) -> None:
     try:
         apdu = CommandApdu.parse(raw)
-    except CardError as e:
-        assert e.sw == SW.WRONG_LENGTH
+    except ApduLengthError as e:
+        assert sw_for(e) == SW.WRONG_LENGTH
     else:
         assert CommandApdu.parse(apdu.to_bytes()) == apdu
 

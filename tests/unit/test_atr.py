@@ -1,4 +1,4 @@
-from emulator.core.atr import Capabilities, build_atr, default_atr, parse_historical, tck
+from wire.atr import Capabilities, build_atr, default_atr, parse_historical, tck
 
 
 def test_known_atr_checksum() -> None:

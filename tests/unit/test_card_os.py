@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from emulator import make_card
 from emulator.core.card import CardOS
-from emulator.core.sw import SW
+from wire.iso7816 import SW
 
 from ..scenarios import tx
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.core.apdu import CommandApdu
 from emulator.core.application import Result, Session
 from emulator.faults.fuzz import Finding, FuzzTarget, encode, operations, seed_inputs
 from emulator.profiles import kinds
+from wire.apdu import CommandApdu
 
 TARGETS: dict[str, FuzzTarget] = {}
 

@@ -15,11 +15,11 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from emulator import make_card
 from emulator.apps.gids import GidsApplication, list_minidriver_files
 from emulator.apps.gids.listing import render
-from emulator.core import tlv
 from emulator.core.card import CardOS
 from emulator.core.rng import SeededRandom
 from emulator.profiles import gids as profile
 from emulator.transports.embedded import EmbeddedConnection
+from wire import tlv
 
 PIN = profile.USER_PIN
 

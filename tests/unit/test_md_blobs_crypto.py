@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives.asymmetric import padding as asym
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 
 from driver import blobs, kdf, padding, symmetric
-from driver.constants import crypto as c
-from driver.constants import keyspecs as ks
 from driver.errors import SCARD_E_INVALID_PARAMETER, SCARD_E_INVALID_VALUE
 from driver.structures import NCryptBuffer, NCryptBufferDesc
+from wire.minidriver import crypto as c
+from wire.minidriver import keyspecs as ks
 
 RSA_KEY = rsa.generate_private_key(65537, 2048)
 

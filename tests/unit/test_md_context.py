@@ -27,7 +27,6 @@ from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 import driver
 from driver import blobs, errors
 from driver.cardmodules import CardModule, ContainerKey, DecryptMode, SignMode
-from driver.constants import *  # noqa: F403
 from driver.context import CardContext
 from driver.csp import Csp, admin_response, compress_certificate, decompress_certificate
 from driver.structures import (
@@ -50,6 +49,7 @@ from driver.structures import (
     NCryptBufferDesc,
 )
 from driver.transport import Transport
+from wire.minidriver import *  # noqa: F403
 
 ADMIN_KEY = bytes(range(1, 25))
 PIN = b"123456"

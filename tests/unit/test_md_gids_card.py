@@ -13,15 +13,15 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 import driver
 from driver import blobs, errors
-from driver import constants as k
 from driver.cardmodules.gids import admin_response
 from driver.cardmodules.gids.tables import parse_keymap, parse_masterfile
 from driver.context import CardContext
 from driver.csp import Csp
 from driver.structures import CARD_CACHE_FILE_FORMAT, CARD_RSA_DECRYPT_INFO, CARD_SIGNING_INFO
 from emulator import make_card
-from emulator.core import tlv
 from emulator.transports.embedded import EmbeddedConnection
+from wire import minidriver as k
+from wire import tlv
 
 PROFILE = import_module("emulator.profiles.gids")
 PIN: bytes = PROFILE.USER_PIN
@@ -40,7 +40,7 @@ def _do(ctx: CardContext, ef: int, tag: int) -> bytes:
     from driver.cardmodules.gids import commands
 
     assert ctx.transport is not None
-    raw = commands.require(commands.get_data(ctx.transport, ef, tag), "read")
+    raw = commands.get_data(ctx.transport, ef, tag)
     return tlv.parse_one(raw, tag).value
 
 

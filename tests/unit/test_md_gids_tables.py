@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from driver.cardmodules.gids import admin_response, key_check_value
-from driver.cardmodules.gids.constants import Algorithm
 from driver.cardmodules.gids.module import GidsCardModule
 from driver.cardmodules.gids.tables import (
     KeymapRecord,
@@ -13,8 +12,9 @@ from driver.cardmodules.gids.tables import (
     parse_keymap,
     parse_masterfile,
 )
-from driver.constants import keyspecs as ks
 from driver.transport import Transport
+from wire.gids import Mechanism as Algorithm
+from wire.minidriver import keyspecs as ks
 
 # gids.md 2.4: the complete default masterfile value (141 bytes).
 DEFAULT_MASTERFILE = bytes.fromhex(

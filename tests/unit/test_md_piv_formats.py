@@ -14,7 +14,6 @@ from driver.cardmodules.piv.cmap import (
     parse_mscmap,
     split_msroots,
 )
-from driver.cardmodules.piv.constants import ObjectId
 from driver.cardmodules.piv.filesystem import build_cmapfile, cert_file
 from driver.cardmodules.piv.objects import (
     certificate_der,
@@ -27,7 +26,8 @@ from driver.cardmodules.piv.objects import (
     protected_management_key,
 )
 from driver.structures import parse_cmapfile
-from emulator.core import tlv
+from wire import tlv
+from wire.piv import ObjectId
 
 # A YubiKey's CHUID and the container name Windows derives from it for 9A (sspi-rs's test).
 YUBIKEY_CHUID = bytes(

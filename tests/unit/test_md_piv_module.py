@@ -288,7 +288,7 @@ def test_import_and_delete_container(ctx: CardContext) -> None:
     ctx.delete_container(3)
     with pytest.raises(SCARD_E_NO_KEY_CONTAINER):
         ctx.get_container_info(3)
-    assert ctx.card.transport.send(0x00, 0xF7, 0x00, 0x9E, le=0).sw == 0x6A88  # key gone
+    assert ctx.card.transport.transceive(0x00, 0xF7, 0x00, 0x9E, le=0).sw == 0x6A88  # key gone
 
 
 def test_other_files_have_no_piv_object(ctx: CardContext) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 from driver import errors
-from driver.constants import Status
-from driver.constants import containers as cm
 from driver.layout import Arch, offsetof, sizeof
 from driver.structures import (
     BCRYPT_OAEP_PADDING_INFO,
@@ -40,6 +38,8 @@ from driver.structures import (
     parse_cmapfile,
     parse_multistring,
 )
+from wire.minidriver import Status
+from wire.minidriver import containers as cm
 
 X86, X64 = Arch.X86, Arch.X64
 

@@ -24,7 +24,7 @@ def test_license_file_is_the_declared_mit_license() -> None:
     assert "Permission is hereby granted, free of charge" in text
 
 
-@pytest.mark.parametrize("package", ["emulator", "driver", "softcard"])
+@pytest.mark.parametrize("package", ["wire", "emulator", "driver", "softcard"])
 def test_every_typed_package_has_py_typed(package: str) -> None:
     assert (ROOT / package / "py.typed").is_file()
 

@@ -8,8 +8,8 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from emulator import make_card
-from emulator.core import tlv
 from emulator.core.card import CardOS
+from wire import tlv
 
 MGM = bytes.fromhex("010203040506070801020304050607080102030405060708")
 AID = "A000000308"

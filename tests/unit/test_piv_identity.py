@@ -9,9 +9,9 @@ import pytest
 
 from emulator import make_card
 from emulator.apps.piv.app import PivApplication
-from emulator.apps.piv.constants import ObjectId
-from emulator.core import tlv
 from emulator.image import ImageError, build_card, capture
+from wire import tlv
+from wire.piv import ObjectId
 
 SELECT = bytes.fromhex("00A4040005A000000308")
 GET_CHUID = bytes.fromhex("00CB3FFF055C035FC10200")

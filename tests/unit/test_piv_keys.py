@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa,
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from emulator import make_card
-from emulator.core import tlv
 from tests.unit.test_piv_card import Host, pin8
+from wire import tlv
 
 RSA = {0x06: 1024, 0x07: 2048, 0x05: 3072, 0x16: 4096}
 

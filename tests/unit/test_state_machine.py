@@ -30,13 +30,13 @@ from hypothesis.stateful import (
 )
 
 from emulator import make_card
-from emulator.core import tlv
 from emulator.core.card import CardOS
 from emulator.core.rng import SeededRandom
 from emulator.faults.fuzz import _piv_management
 from emulator.faults.secrets import Secret, card_secrets, find_secrets
 from emulator.profiles import gids as gids_profile
 from tests.unit import test_access_matrix as matrix
+from wire import tlv
 
 SETTINGS = settings(max_examples=40, stateful_step_count=30, deadline=None)
 

@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.core import tlv
-from emulator.core.errors import CardError
+from wire import tlv
+from wire.errors import TlvError
 
 
 def test_gids_fci_parses_as_the_spec_shows() -> None:
@@ -27,7 +27,7 @@ def test_multibyte_tags_and_long_lengths() -> None:
 
 @pytest.mark.parametrize("raw", ["5F", "53", "5382", "530301", "538401020304", "9F8"])
 def test_malformed(raw: str) -> None:
-    with pytest.raises(CardError):
+    with pytest.raises(TlvError):
         tlv.parse(bytes.fromhex(raw.ljust(len(raw) + len(raw) % 2, "0")))
 
 

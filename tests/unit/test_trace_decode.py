@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from emulator.core.apdu import CommandApdu
 from emulator.trace import Decoded, TlvNode, decode, describe_sw, masks_for, tlv_tree
 from emulator.trace.apps import iso as iso_tables
+from wire.apdu import CommandApdu
 
 
 def h(text: str) -> bytes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import driver
-from driver import constants as k
 from driver.csp import Csp
 from driver.structures import CARD_SIGNING_INFO
 from emulator import make_card
@@ -24,6 +23,7 @@ from tests.trace_driver_flow import (
     trace_texts,
     traced_calls,
 )
+from wire import minidriver as k
 
 
 def _traced(path: Path, show_secrets: bool = False) -> TracingConnection:

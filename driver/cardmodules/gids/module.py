@@ -15,12 +15,31 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
-from emulator.core import tlv
+from wire import tlv
+from wire.client import ApduError
+from wire.gids import (
+    ADMIN_CHALLENGE_LENGTH,
+    ADMIN_KEY_REFERENCE,
+    FIRST_CONTAINER_KEY_REFERENCE,
+    GIDS_AID_TRUNCATED,
+    KEY_EF_BASE,
+    KEY_TYPE_KEYEXCHANGE,
+    KEY_TYPE_SIGNATURE,
+    LAST_CONTAINER_KEY_REFERENCE,
+    PIN_MAX_LENGTH,
+    PIN_MIN_LENGTH,
+    USAGE_COMPUTE,
+    CtMode,
+    DstMode,
+    Ef,
+    Tag,
+)
+from wire.iso7816 import SW
+from wire.minidriver import files as f
+from wire.minidriver import keyspecs as ks
+from wire.minidriver import pins as p
 
 from ...blobs import CURVES_BY_BITS, PrivateKey, PublicKey, key_spec_curve
-from ...constants import files as f
-from ...constants import keyspecs as ks
-from ...constants import pins as p
 from ...errors import (
     ERROR_DIR_NOT_EMPTY,
     SCARD_E_COMM_DATA_LOST,
@@ -40,33 +59,13 @@ from ...transport import Transport
 from ..base import CardModule, ContainerKey, DecryptMode, SignMode
 from . import commands as cmd
 from .constants import (
-    ADMIN_CHALLENGE_LENGTH,
     ADMIN_KEY_LENGTH,
-    ADMIN_KEY_REFERENCE,
-    CRT_CT,
-    CRT_DST,
-    CT_OAEP,
-    CT_PKCS1,
-    CT_RAW,
     DIR_AC_EFS,
-    DST_PKCS1,
-    DST_RAW,
-    EC_ALGORITHMS,
+    EC_BY_BITS,
     EF_DIR_ACS,
     EF_FILE_ACS,
     FILE_AC_EFS,
-    FIRST_CONTAINER_KEY_REFERENCE,
-    GIDS_AID,
-    KEY_EF_BASE,
-    KEY_TYPE_KEYEXCHANGE,
-    KEY_TYPE_SIGNATURE,
-    LAST_CONTAINER_KEY_REFERENCE,
-    PIN_MAX_LENGTH,
-    PIN_MIN_LENGTH,
-    RSA_ALGORITHMS,
-    USAGE_COMPUTE,
-    Ef,
-    Tag,
+    RSA_BY_BITS,
 )
 from .tables import (
     KeymapRecord,
@@ -94,11 +93,21 @@ def key_check_value(key: bytes) -> bytes:
     return admin_response(key, b"\0" * 8)[:3]
 
 
+# What a GET DATA of a DO nobody wrote answers: no EF, or no DO in it.
+ABSENT = (SW.FILE_NOT_FOUND, SW.REFERENCE_NOT_FOUND)
+# How GIDS cards refuse a wrong admin-key response (GidsApplet, Windows' profile).
+WRONG_RESPONSE = (
+    SW.SECURITY_STATUS_NOT_SATISFIED,
+    SW.CONDITIONS_NOT_SATISFIED,
+    SW.DATA_INVALID,
+)
+
+
 def _value(raw: bytes, tag: int) -> bytes:
     """The value of the one TLV `tag` a GET DATA returned."""
     try:
         return tlv.parse_one(raw, tag).value
-    except Exception:
+    except tlv.TlvError:
         raise SCARD_E_COMM_DATA_LOST(f"malformed data object {tag:X} from the card") from None
 
 
@@ -121,15 +130,12 @@ class GidsCardModule(CardModule):
 
     @classmethod
     def probe(cls, transport: Transport, atr: bytes) -> bool:
-        r = cmd.select_application(transport)
-        if not r.ok:
-            return False
         try:
-            fci = tlv.parse_one(r.data, 0x61)
+            fci = tlv.parse_one(cmd.select_application(transport), 0x61)
             aid = tlv.find(fci.value, 0x4F)
-        except Exception:
+        except (ApduError, tlv.TlvError):  # refused, or an answer that is no GIDS FCI
             return False
-        return aid is not None and aid.startswith(GIDS_AID)
+        return aid is not None and aid.startswith(GIDS_AID_TRUNCATED)
 
     def invalidate(self, pins: bool, containers: bool, files: bool) -> None:
         if files:
@@ -164,11 +170,17 @@ class GidsCardModule(CardModule):
 
     def _records(self) -> list[MasterFileRecord]:
         if not self._masterfile_loaded:
-            r = cmd.get_data(self.transport, Ef.USER_CREATE_DELETE_DIR, Tag.MASTERFILE)
-            if r.sw in (0x6A82, 0x6A88):
+            try:
+                raw: bytes | None = cmd.get_data(
+                    self.transport, Ef.USER_CREATE_DELETE_DIR, Tag.MASTERFILE
+                )
+            except ApduError as e:
+                if e.sw not in ABSENT:
+                    raise cmd.error(e.sw, "read the masterfile") from e
+                raw = None
+            if raw is None:
                 self._masterfile = None  # no minidriver file system on this card
             else:
-                raw = cmd.require(r, "read the masterfile")
                 try:
                     self._masterfile = parse_masterfile(_value(raw, Tag.MASTERFILE))
                 except ValueError as err:
@@ -186,10 +198,10 @@ class GidsCardModule(CardModule):
 
     def _write_records(self, records: list[MasterFileRecord]) -> None:
         self._require_file_system()
-        r = cmd.put_data(
-            self.transport, Ef.USER_CREATE_DELETE_DIR, Tag.MASTERFILE, build_masterfile(records)
-        )
-        cmd.require(r, "write the masterfile", SCARD_E_WRITE_TOO_MANY)
+        with cmd.refused("write the masterfile", SCARD_E_WRITE_TOO_MANY):
+            cmd.put_data(
+                self.transport, Ef.USER_CREATE_DELETE_DIR, Tag.MASTERFILE, build_masterfile(records)
+            )
         self._masterfile = records
 
     def _find(self, directory: str | None, name: str) -> MasterFileRecord | None:
@@ -254,19 +266,22 @@ class GidsCardModule(CardModule):
 
     def read_file(self, directory: str | None, name: str) -> bytes:
         rec = self._require_file(directory, name)
-        r = cmd.get_data(self.transport, rec.ef, rec.do_tag)
-        if r.sw == 0x6A88:
-            return b""  # listed but never written (or emptied twice): an empty file
-        if r.sw == 0x6A82:
-            raise SCARD_E_COMM_DATA_LOST(
-                f"{_path(directory, name)}: its EF {rec.ef:04X} is missing"
-            )
-        return _value(cmd.require(r, f"read {_path(directory, name)}"), rec.do_tag)
+        try:
+            raw = cmd.get_data(self.transport, rec.ef, rec.do_tag)
+        except ApduError as e:
+            if e.sw == SW.REFERENCE_NOT_FOUND:
+                return b""  # listed but never written (or emptied twice): an empty file
+            if e.sw == SW.FILE_NOT_FOUND:
+                raise SCARD_E_COMM_DATA_LOST(
+                    f"{_path(directory, name)}: its EF {rec.ef:04X} is missing"
+                ) from e
+            raise cmd.error(e.sw, f"read {_path(directory, name)}") from e
+        return _value(raw, rec.do_tag)
 
     def write_file(self, directory: str | None, name: str, data: bytes) -> None:
         rec = self._require_file(directory, name)
-        r = cmd.put_data(self.transport, rec.ef, rec.do_tag, data)
-        cmd.require(r, f"write {_path(directory, name)}", SCARD_E_WRITE_TOO_MANY)
+        with cmd.refused(f"write {_path(directory, name)}", SCARD_E_WRITE_TOO_MANY):
+            cmd.put_data(self.transport, rec.ef, rec.do_tag, data)
 
     def create_file(self, directory: str | None, name: str, access_condition: int) -> None:
         self._require_file_system()
@@ -281,17 +296,19 @@ class GidsCardModule(CardModule):
         if tag is None:
             raise SCARD_E_NO_MEMORY("no free data object left for another file")
         # The empty DO first: the card checks the EF's write condition before anything changes.
-        r = cmd.put_data(self.transport, ef, tag, b"")
-        cmd.require(r, f"create {_path(directory, name)}", SCARD_E_NO_MEMORY)
+        with cmd.refused(f"create {_path(directory, name)}", SCARD_E_NO_MEMORY):
+            cmd.put_data(self.transport, ef, tag, b"")
         self._write_records([*records, MasterFileRecord(directory or "", name.lower(), tag, ef)])
 
     def delete_file(self, directory: str | None, name: str) -> None:
         rec = self._require_file(directory, name)
         what = f"delete {_path(directory, name)}"
         # An empty PUT DATA empties a DO; a second one on an empty DO deletes it (gids.md 2.10).
-        cmd.require(cmd.put_data(self.transport, rec.ef, rec.do_tag, b""), what)
-        if cmd.get_data(self.transport, rec.ef, rec.do_tag).ok:
-            cmd.require(cmd.put_data(self.transport, rec.ef, rec.do_tag, b""), what)
+        with cmd.refused(what):
+            cmd.put_data(self.transport, rec.ef, rec.do_tag, b"")
+        if cmd.holds_data(self.transport, rec.ef, rec.do_tag):
+            with cmd.refused(what):
+                cmd.put_data(self.transport, rec.ef, rec.do_tag, b"")
         self._write_records([r for r in self._records() if r != rec])
 
     def create_directory(self, name: str, access_condition: int) -> None:
@@ -333,30 +350,29 @@ class GidsCardModule(CardModule):
     def pin_tries_left(self, pin_id: int) -> int | None:
         if pin_id != p.ROLE_USER:
             return None
-        r = cmd.pin_status(self.transport, Tag.GLOBAL_PIN_STATUS)
-        if not r.ok:
-            return None
         try:
-            counter = tlv.find(tlv.parse_one(r.data, Tag.GLOBAL_PIN_STATUS).value, Tag.TRY_COUNTER)
-        except Exception:
+            raw = cmd.pin_status(self.transport, Tag.GLOBAL_PIN_STATUS)
+            counter = tlv.find(tlv.parse_one(raw, Tag.GLOBAL_PIN_STATUS).value, Tag.TRY_COUNTER)
+        except (ApduError, tlv.TlvError):  # no PIN status to read: the count is unknown
             return None
         return counter[0] if counter else None
 
     def verify_pin(self, pin_id: int, pin: bytes) -> None:
         if pin_id != p.ROLE_USER:
             raise SCARD_E_INVALID_PARAMETER(f"PIN {pin_id} is not a plaintext PIN on this card")
-        r = cmd.verify(self.transport, pin)
-        if not r.ok:
-            raise cmd.error(r, "VERIFY")
+        with cmd.refused("VERIFY"):
+            cmd.verify(self.transport, pin)
 
     def get_challenge(self, pin_id: int) -> bytes:
         self._require_admin_id(pin_id)
         self._challenge_pending = False
-        cmd.require(cmd.mse_admin_key(self.transport), "select the admin key")
-        raw = cmd.require(cmd.external_auth_challenge(self.transport), "get a challenge")
+        with cmd.refused("select the admin key"):
+            cmd.mse_admin_key(self.transport)
+        with cmd.refused("get a challenge"):
+            raw = cmd.external_auth_challenge(self.transport)
         try:
             challenge = tlv.find(tlv.parse_one(raw, Tag.DYNAMIC_AUTH).value, Tag.CHALLENGE)
-        except Exception:
+        except tlv.TlvError:
             challenge = None
         if challenge is None or len(challenge) != ADMIN_CHALLENGE_LENGTH:
             raise SCARD_E_COMM_DATA_LOST("malformed challenge from the card")
@@ -369,37 +385,42 @@ class GidsCardModule(CardModule):
             # Nothing to answer: refused before the card sees it, so no try is spent.
             raise SCARD_W_WRONG_CHV("no challenge outstanding", attempts_remaining=UNKNOWN_ATTEMPTS)
         self._challenge_pending = False
-        r = cmd.external_auth_response(self.transport, response)
-        if r.ok:
-            return
-        if r.sw == 0x6983:
-            raise SCARD_W_CHV_BLOCKED("the admin key is blocked", attempts_remaining=0)
-        if r.sw in (0x6982, 0x6985, 0x6984):
-            raise SCARD_W_WRONG_CHV("wrong challenge response", attempts_remaining=UNKNOWN_ATTEMPTS)
-        raise cmd.error(r, "GENERAL AUTHENTICATE")
+        try:
+            cmd.external_auth_response(self.transport, response)
+        except ApduError as e:
+            if e.sw == SW.AUTH_METHOD_BLOCKED:
+                raise SCARD_W_CHV_BLOCKED("the admin key is blocked", attempts_remaining=0) from e
+            if e.sw in WRONG_RESPONSE:
+                raise SCARD_W_WRONG_CHV(
+                    "wrong challenge response", attempts_remaining=UNKNOWN_ATTEMPTS
+                ) from e
+            raise cmd.error(e.sw, "GENERAL AUTHENTICATE") from e
 
     def change_pin(self, pin_id: int, old: bytes, new: bytes) -> None:
         # The context VERIFYs `old` first: CHANGE REFERENCE DATA splits old||new by the stored
         # PIN's length, so only a verified old PIN makes the split right.
-        cmd.require(cmd.change_reference_data(self.transport, old, new), "CHANGE REFERENCE DATA")
+        with cmd.refused("CHANGE REFERENCE DATA"):
+            cmd.change_reference_data(self.transport, old, new)
 
     def change_challenge_key(self, pin_id: int, new_key: bytes) -> None:
         self._require_admin_id(pin_id)
-        r = cmd.put_key(
-            self.transport, ADMIN_KEY_REFERENCE, None, new_key, key_check_value(new_key)
-        )
-        cmd.require(r, "replace the admin key")
+        with cmd.refused("replace the admin key"):
+            cmd.put_key(
+                self.transport, ADMIN_KEY_REFERENCE, None, new_key, key_check_value(new_key)
+            )
 
     def unblock_pin(self, target: int, new_pin: bytes) -> None:
         if target != p.ROLE_USER:
             raise SCARD_E_INVALID_PARAMETER(f"PIN {target} cannot be unblocked on this card")
-        cmd.require(cmd.reset_retry_counter(self.transport, new_pin), "RESET RETRY COUNTER")
+        with cmd.refused("RESET RETRY COUNTER"):
+            cmd.reset_retry_counter(self.transport, new_pin)
 
     def deauthenticate(self, pin_set: int) -> int:
         # One command resets the whole security status: user PIN and admin key alike.
         if not pin_set & (USER | ADMIN):
             return 0
-        cmd.require(cmd.logout(self.transport), "log out")
+        with cmd.refused("log out"):
+            cmd.logout(self.transport)
         self._challenge_pending = False
         return USER | ADMIN
 
@@ -411,23 +432,24 @@ class GidsCardModule(CardModule):
 
     def _keymap_records(self) -> list[KeymapRecord]:
         if self._keymap is None:
-            r = cmd.get_data(self.transport, Ef.USER_CREATE_DELETE_DIR, Tag.KEYMAP)
-            if r.sw in (0x6A82, 0x6A88):
+            try:
+                raw = cmd.get_data(self.transport, Ef.USER_CREATE_DELETE_DIR, Tag.KEYMAP)
+            except ApduError as e:
+                if e.sw not in ABSENT:
+                    raise cmd.error(e.sw, "read the keymap") from e
                 self._keymap = []
             else:
                 try:
-                    self._keymap = parse_keymap(
-                        _value(cmd.require(r, "read the keymap"), Tag.KEYMAP)
-                    )
+                    self._keymap = parse_keymap(_value(raw, Tag.KEYMAP))
                 except ValueError as err:
                     raise SCARD_E_COMM_DATA_LOST(str(err)) from None
         return list(self._keymap)
 
     def _write_keymap(self, records: list[KeymapRecord]) -> None:
-        r = cmd.put_data(
-            self.transport, Ef.USER_CREATE_DELETE_DIR, Tag.KEYMAP, build_keymap(records)
-        )
-        cmd.require(r, "write the keymap")
+        with cmd.refused("write the keymap"):
+            cmd.put_data(
+                self.transport, Ef.USER_CREATE_DELETE_DIR, Tag.KEYMAP, build_keymap(records)
+            )
         self._keymap = records
 
     def _key_record(self, index: int) -> KeymapRecord | None:
@@ -445,7 +467,8 @@ class GidsCardModule(CardModule):
         if rec is None:
             return []
         key_ref = rec.key_file & 0xFF
-        raw = cmd.require(cmd.get_public_key(self.transport, key_ref), "GET PUBLIC KEY")
+        with cmd.refused("GET PUBLIC KEY"):
+            raw = cmd.get_public_key(self.transport, key_ref)
         public = _parse_public_key(raw, rec.algorithm)
         if isinstance(public, rsa.RSAPublicKey):
             spec = ks.AT_SIGNATURE if rec.key_type == KEY_TYPE_SIGNATURE else ks.AT_KEYEXCHANGE
@@ -458,9 +481,9 @@ class GidsCardModule(CardModule):
 
     def _algorithm(self, key_spec: int, bits: int) -> int:
         if key_spec in ks.RSA_KEY_SPECS:
-            alg = RSA_ALGORITHMS.get(bits)
+            alg = RSA_BY_BITS.get(bits)
         else:
-            alg = EC_ALGORITHMS.get(bits) if bits in self.ecc_curves else None
+            alg = EC_BY_BITS.get(bits) if bits in self.ecc_curves else None
         if alg is None:
             raise SCARD_E_UNSUPPORTED_FEATURE(
                 f"the card cannot hold a {bits}-bit key of spec {key_spec}"
@@ -470,18 +493,18 @@ class GidsCardModule(CardModule):
     def _fcp(self, key_ref: int, key_spec: int, alg: int) -> bytes:
         if key_spec == ks.AT_KEYEXCHANGE:
             usages = [
-                (CRT_CT, CT_RAW),
-                (CRT_CT, CT_OAEP),
-                (CRT_CT, CT_PKCS1),
-                (CRT_DST, DST_RAW),
-                (CRT_DST, DST_PKCS1),
+                (Tag.CRT_CT, CtMode.RAW),
+                (Tag.CRT_CT, CtMode.OAEP),
+                (Tag.CRT_CT, CtMode.PKCS1),
+                (Tag.CRT_DST, DstMode.RAW),
+                (Tag.CRT_DST, DstMode.PKCS1),
             ]
         elif key_spec == ks.AT_SIGNATURE:
-            usages = [(CRT_DST, DST_RAW), (CRT_DST, DST_PKCS1)]
+            usages = [(Tag.CRT_DST, DstMode.RAW), (Tag.CRT_DST, DstMode.PKCS1)]
         elif key_spec in ks.ECDH_KEY_SPECS:
-            usages = [(CRT_CT, CT_RAW)]  # key agreement: the card returns the shared X
+            usages = [(Tag.CRT_CT, CtMode.RAW)]  # key agreement: the card returns the shared X
         else:
-            usages = [(CRT_DST, DST_RAW)]  # ECDSA over a hash computed off-card
+            usages = [(Tag.CRT_DST, DstMode.RAW)]  # ECDSA over a hash computed off-card
         crts = b"".join(
             tlv.encode(
                 crt,
@@ -506,19 +529,21 @@ class GidsCardModule(CardModule):
             raise SCARD_E_NO_KEY_CONTAINER(f"the card has no container {index}")
         key_ref = self._key_ref(index)
         self._remove_key_file(key_ref)
-        cmd.require(
-            cmd.create_file(self.transport, self._fcp(key_ref, key_spec, alg)),
-            "create the key file",
-        )
-        cmd.require(cmd.activate_file(self.transport), "activate the key file")
+        with cmd.refused("create the key file"):
+            cmd.create_file(self.transport, self._fcp(key_ref, key_spec, alg))
+        with cmd.refused("activate the key file"):
+            cmd.activate_file(self.transport)
         return key_ref
 
     def _remove_key_file(self, key_ref: int) -> bool:
-        r = cmd.select_file(self.transport, KEY_EF_BASE | key_ref)
-        if r.sw == 0x6A82:
-            return False
-        cmd.require(r, "select the key file")
-        cmd.require(cmd.delete_file(self.transport), "delete the key file")
+        try:
+            cmd.select_file(self.transport, KEY_EF_BASE | key_ref)
+        except ApduError as e:
+            if e.sw == SW.FILE_NOT_FOUND:
+                return False
+            raise cmd.error(e.sw, "select the key file") from e
+        with cmd.refused("delete the key file"):
+            cmd.delete_file(self.transport)
         return True
 
     def _record_key(self, index: int, key_spec: int, alg: int, key_ref: int) -> None:
@@ -539,10 +564,11 @@ class GidsCardModule(CardModule):
             bits = ks.EC_KEY_BITS[key_spec]
         alg = self._algorithm(key_spec, bits)
         key_ref = self._fresh_key_file(index, key_spec, alg)
-        r = cmd.generate(self.transport, alg, key_ref)
-        raw = cmd.require(r, "GENERATE ASYMMETRIC KEY PAIR", SCARD_E_NO_MEMORY)
+        with cmd.refused("GENERATE ASYMMETRIC KEY PAIR", SCARD_E_NO_MEMORY):
+            raw = cmd.generate(self.transport, alg, key_ref)
         if not raw.startswith(b"\x7f\x49"):
-            raw = cmd.require(cmd.get_public_key(self.transport, key_ref), "GET PUBLIC KEY")
+            with cmd.refused("GET PUBLIC KEY"):
+                raw = cmd.get_public_key(self.transport, key_ref)
         public = _parse_public_key(raw, alg)
         self._record_key(index, key_spec, alg, key_ref)
         return public
@@ -566,9 +592,8 @@ class GidsCardModule(CardModule):
             )
             key_type = 0x03
         key_ref = self._fresh_key_file(index, key_spec, alg)
-        cmd.require(
-            cmd.put_key(self.transport, key_ref, key_type, value), "PUT KEY", SCARD_E_NO_MEMORY
-        )
+        with cmd.refused("PUT KEY", SCARD_E_NO_MEMORY):
+            cmd.put_key(self.transport, key_ref, key_type, value)
         self._record_key(index, key_spec, alg, key_ref)
 
     def delete_container(self, index: int) -> None:
@@ -588,42 +613,50 @@ class GidsCardModule(CardModule):
         rec = self._key_record(index)
         if rec is None:
             raise SCARD_E_NO_KEY_CONTAINER(f"container {index} holds no key")
-        r = cmd.mse_private_key(
-            self.transport, crt, mode | (rec.algorithm & 0x0F), rec.key_file & 0xFF
-        )
-        if r.sw == 0x6984:
-            raise SCARD_E_UNSUPPORTED_FEATURE("the key does not allow this operation")
-        cmd.require(r, "MANAGE SECURITY ENVIRONMENT")
+        try:
+            cmd.mse_private_key(
+                self.transport, crt, mode | (rec.algorithm & 0x0F), rec.key_file & 0xFF
+            )
+        except ApduError as e:
+            if e.sw == SW.DATA_INVALID:
+                raise SCARD_E_UNSUPPORTED_FEATURE("the key does not allow this operation") from e
+            raise cmd.error(e.sw, "MANAGE SECURITY ENVIRONMENT") from e
 
     def sign(self, index: int, key_spec: int, mode: SignMode, data: bytes) -> bytes:
         if mode == SignMode.ECDSA:
-            self._use(index, CRT_DST, DST_RAW)
-            der = cmd.require(cmd.compute_signature(self.transport, data), "sign")
+            self._use(index, Tag.CRT_DST, DstMode.RAW)
+            with cmd.refused("sign"):
+                der = cmd.compute_signature(self.transport, data)
             try:
                 r_value, s_value = decode_dss_signature(der)
             except ValueError:
                 raise SCARD_E_COMM_DATA_LOST("malformed ECDSA signature from the card") from None
             size = key_spec_curve(key_spec).size
             return r_value.to_bytes(size, "big") + s_value.to_bytes(size, "big")
-        self._use(index, CRT_DST, DST_PKCS1 if mode == SignMode.PKCS1 else DST_RAW)
-        return cmd.require(cmd.compute_signature(self.transport, data), "sign")
+        self._use(index, Tag.CRT_DST, DstMode.PKCS1 if mode == SignMode.PKCS1 else DstMode.RAW)
+        with cmd.refused("sign"):
+            return cmd.compute_signature(self.transport, data)
 
     def ecdh(self, index: int, key_spec: int, peer: ec.EllipticCurvePublicKey) -> bytes:
         """PERFORM SECURITY OPERATION decipher with the ECC key: the peer's uncompressed point
         in, the shared secret's X coordinate out."""
-        self._use(index, CRT_CT, CT_RAW)
+        self._use(index, Tag.CRT_CT, CtMode.RAW)
         point = peer.public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )
-        z = cmd.require(cmd.decipher(self.transport, point), "key agreement")
+        with cmd.refused("key agreement"):
+            z = cmd.decipher(self.transport, point)
         return z.rjust(key_spec_curve(key_spec).size, b"\0")
 
     def decrypt(self, index: int, key_spec: int, mode: DecryptMode, data: bytes) -> bytes:
-        ct = {DecryptMode.RAW: CT_RAW, DecryptMode.PKCS1: CT_PKCS1, DecryptMode.OAEP_SHA1: CT_OAEP}[
-            mode
-        ]
-        self._use(index, CRT_CT, ct)
-        return cmd.require(cmd.decipher(self.transport, data), "decrypt")
+        ct = {
+            DecryptMode.RAW: CtMode.RAW,
+            DecryptMode.PKCS1: CtMode.PKCS1,
+            DecryptMode.OAEP_SHA1: CtMode.OAEP,
+        }[mode]
+        self._use(index, Tag.CRT_CT, ct)
+        with cmd.refused("decrypt"):
+            return cmd.decipher(self.transport, data)
 
 
 def _path(directory: str | None, name: str) -> str:
@@ -639,10 +672,10 @@ def _parse_public_key(raw: bytes, algorithm: int) -> PublicKey:
             n = int.from_bytes(fields[Tag.MODULUS], "big")
             e = int.from_bytes(fields[Tag.EXPONENT], "big")
             return rsa.RSAPublicNumbers(e, n).public_key()
-        bits = {int(v): k for k, v in EC_ALGORITHMS.items()}[algorithm & 0x0F]
+        bits = {int(v): k for k, v in EC_BY_BITS.items()}[algorithm & 0x0F]
         curve = CURVES_BY_BITS[bits].curve()
         return ec.EllipticCurvePublicKey.from_encoded_point(curve, fields[Tag.EC_POINT])
     except MinidriverError:
         raise
-    except Exception:
+    except (KeyError, ValueError):  # a member missing, or values no key is made of
         raise SCARD_E_COMM_DATA_LOST("malformed public key from the card") from None

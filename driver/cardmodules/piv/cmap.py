@@ -15,21 +15,20 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from emulator.core import tlv
-
-from ...constants import containers as cm
-from .constants import (
-    MAX_OBJECT_VALUE,
+from wire import tlv
+from wire.minidriver import containers as cm
+from wire.piv import (
     MSROOTS_TAG_OVERHEAD,
     TAG_MSCMAP,
     TAG_MSROOTS_END,
     TAG_MSROOTS_MID,
+    YUBIKEY_MAX_OBJECT_VALUE,
 )
 
 NAME_CHARS = 40
 RECORD = struct.Struct("<80sBBHBBB20s")
 NO_ECDH_CONTAINER = 0xFF
-MSROOTS_PART = MAX_OBJECT_VALUE - MSROOTS_TAG_OVERHEAD
+MSROOTS_PART = YUBIKEY_MAX_OBJECT_VALUE - MSROOTS_TAG_OVERHEAD
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def parse_mscmap(value: bytes) -> list[MapRecord]:
     """The records of a 5FFF10 value; a malformed object reads as an empty map (as libykpiv)."""
     try:
         body = tlv.parse_one(value, TAG_MSCMAP).value
-    except Exception:
+    except tlv.TlvError:
         return []
     size = MapRecord.SIZE
     return [MapRecord.from_bytes(body[i : i + size]) for i in range(0, len(body) - size + 1, size)]
@@ -90,7 +89,7 @@ def build_mscmap(records: list[MapRecord]) -> bytes | None:
     if not records:
         return None
     value = tlv.encode(TAG_MSCMAP, b"".join(r.to_bytes() for r in records))
-    if len(value) > MAX_OBJECT_VALUE:
+    if len(value) > YUBIKEY_MAX_OBJECT_VALUE:
         raise ValueError("the container map does not fit in one PIV object")
     return value
 
@@ -115,7 +114,7 @@ def join_msroots(values: list[bytes | None]) -> bytes | None:
             return None
         try:
             part = tlv.parse_one(value)
-        except Exception:
+        except tlv.TlvError:
             return None
         if part.tag not in (TAG_MSROOTS_MID, TAG_MSROOTS_END):
             return None

@@ -19,13 +19,15 @@ import re
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from wire.minidriver import containers as cm
+from wire.minidriver import files as f
+from wire.minidriver import keyspecs as ks
+from wire.piv import KeyRef
+
 from ...blobs import PublicKey, key_bits
-from ...constants import containers as cm
-from ...constants import files as f
-from ...constants import keyspecs as ks
 from ...structures import CONTAINER_MAP_RECORD
 from .cmap import MapRecord
-from .constants import CONTAINER_SLOTS, KeyRef
+from .constants import CONTAINER_SLOTS
 from .snapshot import SlotKey
 
 MSCP = f.szBASE_CSP_DIR

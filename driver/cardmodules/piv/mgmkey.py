@@ -10,7 +10,7 @@ from __future__ import annotations
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from .constants import MANAGEMENT_KEY_LENGTHS, Algorithm
+from wire.piv import MANAGEMENT_KEY_LENGTHS, Algorithm
 
 
 def block_size(algorithm: int) -> int:

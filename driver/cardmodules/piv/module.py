@@ -20,12 +20,31 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from emulator.core import tlv
+from wire import tlv
+from wire.client import ApduError
+from wire.iso7816 import SW
+from wire.minidriver import files as f
+from wire.minidriver import keyspecs as ks
+from wire.minidriver import pins as p
+from wire.piv import (
+    DEFAULT_MANAGEMENT_KEY,
+    MANAGEMENT_KEY_LENGTHS,
+    MSROOTS_OBJECTS,
+    PIN_MAX_LENGTH,
+    PIN_MIN_LENGTH,
+    PIV_AID_TRUNCATED,
+    Algorithm,
+    ImportTag,
+    KeyRef,
+    MetadataTag,
+    ObjectId,
+    PinPolicy,
+    Tag,
+    certificate_object,
+    default_pin_policy,
+)
 
 from ...blobs import PrivateKey, PublicKey, key_bits
-from ...constants import files as f
-from ...constants import keyspecs as ks
-from ...constants import pins as p
 from ...errors import (
     SCARD_E_COMM_DATA_LOST,
     SCARD_E_DIR_NOT_FOUND,
@@ -51,27 +70,7 @@ from . import commands as cmd
 from . import filesystem as fs
 from . import mgmkey
 from .cmap import MapRecord, build_mscmap, join_msroots, parse_mscmap, split_msroots
-from .constants import (
-    CONTAINER_SLOTS,
-    DEFAULT_MANAGEMENT_KEY,
-    EC_ALGORITHMS,
-    MANAGEMENT_KEY_LENGTHS,
-    MSROOTS_OBJECTS,
-    PIN_MAX_LENGTH,
-    PIN_MIN_LENGTH,
-    PIV_AID,
-    ROLE_PUK,
-    RSA_ALGORITHMS,
-    Algorithm,
-    ImportTag,
-    KeyRef,
-    MetadataTag,
-    ObjectId,
-    PinPolicy,
-    Tag,
-    certificate_object,
-    default_pin_policy,
-)
+from .constants import CONTAINER_SLOTS, EC_BY_BITS, ROLE_PUK, RSA_BY_BITS
 from .objects import (
     certificate_der,
     certificate_from_file,
@@ -91,6 +90,10 @@ PUK = p.CREATE_PIN_SET(ROLE_PUK)
 # GET METADATA arrived with YubiKey 5.3; MOVE/DELETE KEY and RSA-3072/4096 with 5.7.
 METADATA_VERSION = (5, 3, 0)
 LARGE_RSA_VERSION = (5, 7, 0)
+
+
+# How PIV cards refuse a wrong management-key response.
+WRONG_RESPONSE = (SW.SECURITY_STATUS_NOT_SATISFIED, SW.WRONG_DATA, SW.CONDITIONS_NOT_SATISFIED)
 
 
 class PivCardModule(CardModule):
@@ -116,20 +119,20 @@ class PivCardModule(CardModule):
 
     @classmethod
     def probe(cls, transport: Transport, atr: bytes) -> bool:
-        r = cmd.select(transport)
-        if not r.ok:
-            return False
         try:
-            aid = tlv.find(tlv.parse_one(r.data, Tag.APPLICATION_PROPERTY_TEMPLATE).value, Tag.AID)
-        except Exception:
+            template = tlv.parse_one(cmd.select(transport), Tag.APPLICATION_PROPERTY_TEMPLATE)
+            aid = tlv.find(template.value, Tag.AID)
+        except (ApduError, tlv.TlvError):  # refused, or an answer that is no PIV template
             return False
         # SP 800-73-4 answers the PIX of the AID; YubiKeys and this emulator the whole AID.
-        return aid is not None and (PIV_AID.startswith(aid) or aid.startswith(PIV_AID))
+        return aid is not None and (
+            PIV_AID_TRUNCATED.startswith(aid) or aid.startswith(PIV_AID_TRUNCATED)
+        )
 
     def open(self) -> None:
-        r = cmd.get_version(self.transport)
-        if r.ok and len(r.data) == 3:
-            self.version = (r.data[0], r.data[1], r.data[2])
+        version = cmd.answer(cmd.get_version, self.transport)
+        if version is not None and len(version) == 3:
+            self.version = (version[0], version[1], version[2])
 
     @property
     def has_metadata(self) -> bool:
@@ -164,7 +167,8 @@ class PivCardModule(CardModule):
 
     def _put(self, object_id: int, value: bytes | None, what: str) -> None:
         self._ensure_admin(what)
-        cmd.require(cmd.put_data(self.transport, object_id, value), what)
+        with cmd.refused(what):
+            cmd.put_data(self.transport, object_id, value)
         if self._snap is not None:
             self._snap.objects[object_id] = value
 
@@ -172,14 +176,19 @@ class PivCardModule(CardModule):
         if self._snap is not None:
             self._snap.keys[slot] = key
 
+    def _metadata(self, ref: int) -> dict[int, bytes]:
+        """GET METADATA's members; none when the card refuses it."""
+        raw = cmd.answer(cmd.get_metadata, self.transport, ref)
+        return {} if raw is None else cmd.members(raw, f"GET METADATA {ref:02X}")
+
     def _cardid(self) -> bytes:
         guid = chuid_guid(self._object(ObjectId.CHUID) or b"")
         if guid is not None:
             return guid
-        r = cmd.get_serial(self.transport)
-        if r.ok and r.data:
+        serial = cmd.answer(cmd.get_serial, self.transport)
+        if serial:
             # No CHUID: a stable identity from the Yubico serial number (ours).
-            return hashlib.sha256(b"softcard PIV cardid" + r.data).digest()[:16]
+            return hashlib.sha256(b"softcard PIV cardid" + serial).digest()[:16]
         raise SCARD_E_FILE_NOT_FOUND("the card has no CHUID (and no serial) to derive cardid from")
 
     def _mscmap(self) -> list[MapRecord]:
@@ -207,7 +216,7 @@ class PivCardModule(CardModule):
             large = self.version is not None and self.version >= LARGE_RSA_VERSION
             return CARD_KEY_SIZES(1, 1024, 2048, 4096 if large else 2048, 1024)
         bits = ks.EC_KEY_BITS[key_spec]
-        if bits in EC_ALGORITHMS:
+        if bits in EC_BY_BITS:
             return CARD_KEY_SIZES(1, bits, bits, bits, 1)
         return None
 
@@ -271,7 +280,7 @@ class PivCardModule(CardModule):
             return b""  # created, not written yet
         try:
             return certificate_der(value)
-        except Exception:
+        except ValueError:  # not a certificate object (or a compressed one that is no zlib)
             raise SCARD_E_COMM_DATA_LOST(
                 f"{_path(directory, name)}: malformed certificate object"
             ) from None
@@ -466,28 +475,28 @@ class PivCardModule(CardModule):
         if ref is None:
             return None
         if self.has_metadata:
-            r = cmd.get_metadata(self.transport, ref)
-            retries = tlv.to_dict(r.data).get(MetadataTag.RETRIES) if r.ok else None
+            retries = self._metadata(ref).get(MetadataTag.RETRIES)
             if retries and len(retries) == 2:
                 return retries[1]
         if ref == KeyRef.PIV_PIN:
             r = cmd.verify_status(self.transport)
-            if r.sw & 0xFFF0 == 0x63C0:
+            if r.sw & 0xFFF0 == SW.VERIFY_FAIL_COUNTER_00:
                 return r.sw & 0x0F
         return None
 
     def verify_pin(self, pin_id: int, pin: bytes) -> None:
         if pin_id == p.ROLE_USER:
             self._pin = None
-            cmd.require(cmd.verify(self.transport, pin), "VERIFY")
+            with cmd.refused("VERIFY"):
+                cmd.verify(self.transport, pin)
             self._pin = bytes(pin)
             return
         if pin_id == ROLE_PUK:
             # PIV cannot VERIFY its PUK; changing it to itself checks it (as yubico-piv-tool's
             # block_puk does) and leaves it as it was.
             self._puk = None
-            r = cmd.change_reference_data(self.transport, KeyRef.PUK, pin, pin)
-            cmd.require(r, "check the PUK")
+            with cmd.refused("check the PUK"):
+                cmd.change_reference_data(self.transport, KeyRef.PUK, pin, pin)
             self._puk = bytes(pin)
             return
         raise SCARD_E_INVALID_PARAMETER(f"PIN {pin_id} is not a plaintext PIN on this card")
@@ -496,13 +505,13 @@ class PivCardModule(CardModule):
         ref = {p.ROLE_USER: KeyRef.PIV_PIN, ROLE_PUK: KeyRef.PUK}.get(pin_id)
         if ref is None:
             raise SCARD_E_INVALID_PARAMETER(f"PIN {pin_id} is not a plaintext PIN on this card")
-        cmd.require(
-            cmd.change_reference_data(self.transport, ref, old, new), "CHANGE REFERENCE DATA"
-        )
+        with cmd.refused("CHANGE REFERENCE DATA"):
+            cmd.change_reference_data(self.transport, ref, old, new)
         if ref == KeyRef.PIV_PIN:
             self._pin = bytes(new)
             # CHANGE REFERENCE DATA verifies the old PIN; present the new one so it stays verified.
-            cmd.require(cmd.verify(self.transport, new), "VERIFY")
+            with cmd.refused("VERIFY"):
+                cmd.verify(self.transport, new)
         else:
             self._puk = bytes(new)
 
@@ -513,15 +522,19 @@ class PivCardModule(CardModule):
         if puk is None:
             raise SCARD_W_SECURITY_VIOLATION("unblocking the PIN needs the PUK")
         self._pin = None
-        cmd.require(cmd.reset_retry_counter(self.transport, puk, new_pin), "RESET RETRY COUNTER")
+        with cmd.refused("RESET RETRY COUNTER"):
+            cmd.reset_retry_counter(self.transport, puk, new_pin)
 
     def deauthenticate(self, pin_set: int) -> int:
         out = 0
         if pin_set & USER:
             self._pin = None
-            r = cmd.logout(self.transport)
-            if not r.ok and r.sw not in (0x6A86, 0x6B00):
-                cmd.require(r, "log out")
+            try:
+                cmd.logout(self.transport)
+            except ApduError as e:
+                # A card without VERIFY P1=FF (reset the status) refuses it: nothing to undo.
+                if e.sw not in (SW.INCORRECT_P1P2, SW.WRONG_P1P2):
+                    raise cmd.error(e.sw, "log out") from e
             out |= USER
         if pin_set & PUK:
             self._puk = None
@@ -538,8 +551,7 @@ class PivCardModule(CardModule):
 
     def _management_algorithm(self) -> int:
         if self.has_metadata:
-            r = cmd.get_metadata(self.transport, KeyRef.CARD_MANAGEMENT)
-            alg = tlv.to_dict(r.data).get(MetadataTag.ALGORITHM) if r.ok else None
+            alg = self._metadata(KeyRef.CARD_MANAGEMENT).get(MetadataTag.ALGORITHM)
             if alg and alg[0] in MANAGEMENT_KEY_LENGTHS:
                 return alg[0]
         return Algorithm.TDES
@@ -547,8 +559,7 @@ class PivCardModule(CardModule):
     def _management_is_default(self) -> bool:
         if not self.has_metadata:
             return False
-        r = cmd.get_metadata(self.transport, KeyRef.CARD_MANAGEMENT)
-        flag = tlv.to_dict(r.data).get(MetadataTag.IS_DEFAULT) if r.ok else None
+        flag = self._metadata(KeyRef.CARD_MANAGEMENT).get(MetadataTag.IS_DEFAULT)
         return flag == b"\x01"
 
     def get_challenge(self, pin_id: int) -> bytes:
@@ -557,8 +568,12 @@ class PivCardModule(CardModule):
         self._admin = False
         algorithm = self._management_algorithm()
         template = tlv.encode(Tag.CHALLENGE, b"")
-        r = cmd.general_authenticate(self.transport, algorithm, KeyRef.CARD_MANAGEMENT, template)
-        members = tlv.to_dict(cmd.require(r, "GENERAL AUTHENTICATE (challenge)"))
+        what = "GENERAL AUTHENTICATE (challenge)"
+        with cmd.refused(what):
+            raw = cmd.general_authenticate(
+                self.transport, algorithm, KeyRef.CARD_MANAGEMENT, template
+            )
+        members = cmd.members(raw, what)
         challenge = members.get(Tag.CHALLENGE)
         if not challenge or len(challenge) != mgmkey.block_size(algorithm):
             raise SCARD_E_COMM_DATA_LOST("malformed challenge from the card")
@@ -573,15 +588,15 @@ class PivCardModule(CardModule):
                 "no challenge outstanding", attempts_remaining=p.UNKNOWN_ATTEMPTS
             )
         template = tlv.encode(Tag.RESPONSE, response)
-        r = cmd.general_authenticate(self.transport, algorithm, KeyRef.CARD_MANAGEMENT, template)
-        if r.ok:
-            self._admin = True
-            return
-        if r.sw in (0x6982, 0x6A80, 0x6985):
-            raise SCARD_W_WRONG_CHV(
-                "wrong challenge response", attempts_remaining=p.UNKNOWN_ATTEMPTS
-            )
-        raise cmd.error(r, "GENERAL AUTHENTICATE (response)")
+        try:
+            cmd.general_authenticate(self.transport, algorithm, KeyRef.CARD_MANAGEMENT, template)
+        except ApduError as e:
+            if e.sw in WRONG_RESPONSE:
+                raise SCARD_W_WRONG_CHV(
+                    "wrong challenge response", attempts_remaining=p.UNKNOWN_ATTEMPTS
+                ) from e
+            raise cmd.error(e.sw, "GENERAL AUTHENTICATE (response)") from e
+        self._admin = True
 
     def change_challenge_key(self, pin_id: int, new_key: bytes) -> None:
         self._require_admin_id(pin_id)
@@ -595,9 +610,8 @@ class PivCardModule(CardModule):
             raise SCARD_W_SECURITY_VIOLATION(
                 "the management key is kept behind the PIN: verify the PIN to change it"
             )
-        cmd.require(
-            cmd.set_management_key(self.transport, algorithm, new_key), "SET MANAGEMENT KEY"
-        )
+        with cmd.refused("SET MANAGEMENT KEY"):
+            cmd.set_management_key(self.transport, algorithm, new_key)
         if protected:
             old = self._object(ObjectId.PRINTED_INFORMATION)
             self._put(
@@ -622,8 +636,8 @@ class PivCardModule(CardModule):
         if self._pin is not None:
             admin = parse_admin_data(self._object(ObjectId.ADMIN_DATA) or b"")
             if admin.protected:
-                r = cmd.get_data(self.transport, ObjectId.PRINTED_INFORMATION)
-                key = protected_management_key(r.data) if r.ok else None
+                printed = cmd.answer(cmd.get_data, self.transport, ObjectId.PRINTED_INFORMATION)
+                key = protected_management_key(printed) if printed is not None else None
                 if key is not None and self._authenticate_management(key):
                     return
             if self._management_is_default() and self._authenticate_management(
@@ -657,7 +671,7 @@ class PivCardModule(CardModule):
         return [ContainerKey(record.key_spec, key.public_key, p.ROLE_USER)]
 
     def _algorithm(self, key_spec: int, bits: int) -> int:
-        table = RSA_ALGORITHMS if key_spec in ks.RSA_KEY_SPECS else EC_ALGORITHMS
+        table = RSA_BY_BITS if key_spec in ks.RSA_KEY_SPECS else EC_BY_BITS
         sizes = self.key_sizes(key_spec)
         if (
             bits not in table
@@ -689,9 +703,10 @@ class PivCardModule(CardModule):
         algorithm = self._algorithm(key_spec, bits)
         slot = CONTAINER_SLOTS[index]
         self._ensure_admin("generating a key")
-        r = cmd.generate(self.transport, slot, algorithm)
+        with cmd.refused("GENERATE ASYMMETRIC KEY PAIR"):
+            raw = cmd.generate(self.transport, slot, algorithm)
         try:
-            public = parse_public_key(cmd.require(r, "GENERATE ASYMMETRIC KEY PAIR"))
+            public = parse_public_key(raw)
         except ValueError as err:
             self._changed()
             raise SCARD_E_COMM_DATA_LOST(str(err)) from None
@@ -706,10 +721,8 @@ class PivCardModule(CardModule):
         algorithm = self._algorithm(key_spec, bits)
         slot = CONTAINER_SLOTS[index]
         self._ensure_admin("importing a key")
-        cmd.require(
-            cmd.import_key(self.transport, slot, algorithm, _import_template(key)),
-            "IMPORT ASYMMETRIC KEY",
-        )
+        with cmd.refused("IMPORT ASYMMETRIC KEY"):
+            cmd.import_key(self.transport, slot, algorithm, _import_template(key))
         public = key.public_key()
         self._set_key(slot, SlotKey(slot, public, algorithm, default_pin_policy(slot)))
         self._record_key(index, key_spec, bits, pin_id)
@@ -721,9 +734,11 @@ class PivCardModule(CardModule):
         records = self._records()
         if self._slot_key(index) is not None:
             self._ensure_admin("deleting a key")
-            r = cmd.delete_key(self.transport, slot)
-            if not r.ok and r.sw not in (0x6A88, 0x6A82):
-                raise cmd.error(r, "DELETE KEY")
+            try:
+                cmd.delete_key(self.transport, slot)
+            except ApduError as e:
+                if e.sw not in (SW.REFERENCE_NOT_FOUND, SW.FILE_NOT_FOUND):  # already empty
+                    raise cmd.error(e.sw, "DELETE KEY") from e
             self._set_key(slot, None)
         if self._object(certificate_object(slot)) is not None:
             self._put(certificate_object(slot), None, f"delete the certificate of {slot:02X}")
@@ -738,14 +753,16 @@ class PivCardModule(CardModule):
         algorithm = key.algorithm or _algorithm_of(key.public_key)
         if key.pin_policy == PinPolicy.ALWAYS and self._pin is not None:
             # PIN-always keys (9C) need the PIN right before each use (piv.md 3.7).
-            cmd.require(cmd.verify(self.transport, self._pin), "VERIFY")
+            with cmd.refused("VERIFY"):
+                cmd.verify(self.transport, self._pin)
         return algorithm, key
 
     def _private_operation(self, index: int, member: int, data: bytes, what: str) -> bytes:
         algorithm, key = self._use(index)
         template = tlv.encode(Tag.RESPONSE, b"") + tlv.encode(member, data)
-        r = cmd.general_authenticate(self.transport, algorithm, key.slot, template)
-        result = tlv.to_dict(cmd.require(r, what)).get(Tag.RESPONSE)
+        with cmd.refused(what):
+            raw = cmd.general_authenticate(self.transport, algorithm, key.slot, template)
+        result = cmd.members(raw, what).get(Tag.RESPONSE)
         if result is None:
             raise SCARD_E_COMM_DATA_LOST(f"{what}: no response from the card")
         return result
@@ -779,7 +796,7 @@ class PivCardModule(CardModule):
 
 def _algorithm_of(key: PublicKey) -> int:
     bits = key_bits(key)
-    table = RSA_ALGORITHMS if isinstance(key, rsa.RSAPublicKey) else EC_ALGORITHMS
+    table = RSA_BY_BITS if isinstance(key, rsa.RSAPublicKey) else EC_BY_BITS
     return int(table[bits])
 
 

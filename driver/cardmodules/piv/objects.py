@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from emulator.core import tlv
+from wire import tlv
+from wire.piv import ADMIN_FLAGS_1_MGM_PROTECTED, PivmanTag, Tag
 
 from ...blobs import CURVES_BY_BITS, PublicKey
-from .constants import ADMIN_FLAGS_1_MGM_PROTECTED, PivmanTag, Tag
 
 # CertInfo (tag 71): 00 plain DER, bit 0 set = compressed (piv.md 2.3).
 CERT_INFO_COMPRESSED = 0x01
@@ -63,7 +63,7 @@ def chuid_guid(value: bytes) -> bytes | None:
     """The 16-byte GUID (tag 34) of a CHUID value, None when absent or all zero."""
     try:
         guid = tlv.find(value, Tag.GUID)
-    except Exception:
+    except tlv.TlvError:
         return None
     if guid is None or len(guid) != 16 or not any(guid):
         return None
@@ -93,7 +93,7 @@ def parse_admin_data(value: bytes) -> Pivman:
     try:
         inner = tlv.parse_one(value, PivmanTag.ADMIN).value
         fields = tlv.to_dict(inner)
-    except Exception:
+    except tlv.TlvError:
         return Pivman()
     flags = fields.get(PivmanTag.ADMIN_FLAGS_1, b"\x00")
     return Pivman(
@@ -107,7 +107,7 @@ def protected_management_key(value: bytes) -> bytes | None:
     try:
         inner = tlv.parse_one(value, PivmanTag.PROTECTED).value
         key = tlv.find(inner, PivmanTag.PROTECTED_MGM)
-    except Exception:
+    except tlv.TlvError:
         return None
     return key if key and len(key) in (16, 24, 32) else None
 
@@ -119,7 +119,7 @@ def protected_data_with_key(value: bytes | None, key: bytes) -> bytes:
         try:
             inner = tlv.parse_one(value, PivmanTag.PROTECTED).value
             members = [(t.tag, t.value) for t in tlv.parse(inner)]
-        except Exception:
+        except tlv.TlvError:
             members = []
     members = [(tag, v) for tag, v in members if tag != PivmanTag.PROTECTED_MGM]
     members.append((PivmanTag.PROTECTED_MGM, key))
@@ -138,5 +138,5 @@ def parse_public_key(raw: bytes) -> PublicKey:
         point = fields[Tag.EC_POINT]
         bits = {65: 256, 97: 384}[len(point)]
         return ec.EllipticCurvePublicKey.from_encoded_point(CURVES_BY_BITS[bits].curve(), point)
-    except Exception:
+    except (KeyError, ValueError):  # a member missing, or values no key is made of
         raise ValueError("malformed public key from the card") from None

@@ -10,19 +10,17 @@ the card's state and nothing more.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from emulator.core import tlv
-
-from ...blobs import PublicKey
-from ...structures import CARD_CACHE_FILE_FORMAT
-from ...transport import Transport
-from . import commands as cmd
-from .constants import (
-    CONTAINER_SLOTS,
+from wire import tlv
+from wire.client import ApduError
+from wire.iso7816 import SW
+from wire.piv import (
     MSROOTS_OBJECTS,
     KeyRef,
     MetadataTag,
@@ -31,9 +29,16 @@ from .constants import (
     certificate_object,
     default_pin_policy,
 )
+
+from ...blobs import PublicKey
+from ...structures import CARD_CACHE_FILE_FORMAT
+from ...transport import Transport
+from . import commands as cmd
+from .constants import CONTAINER_SLOTS
 from .objects import certificate_der, parse_public_key
 
-ABSENT_SW = (0x6A82, 0x6A88)
+# What GET DATA / GET METADATA answer for an object or key that is not there.
+ABSENT_SW = (SW.FILE_NOT_FOUND, SW.REFERENCE_NOT_FOUND)
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,19 @@ VIEW_OBJECTS = (ObjectId.CHUID, ObjectId.MSCMAP, ObjectId.ADMIN_DATA, *MSROOTS_O
 
 
 def read_object(t: Transport, object_id: int) -> bytes | None:
-    r = cmd.get_data(t, object_id)
-    if r.sw in ABSENT_SW:
-        return None
-    return cmd.require(r, f"GET DATA {object_id:06X}")
+    return _unless_absent(cmd.get_data, t, object_id, what=f"GET DATA {object_id:06X}")
+
+
+def _unless_absent(
+    command: Callable[[Transport, int], bytes], t: Transport, ref: int, what: str
+) -> bytes | None:
+    """The answer; None when the card has no such object or key."""
+    try:
+        return command(t, ref)
+    except ApduError as e:
+        if e.sw in ABSENT_SW:
+            return None
+        raise cmd.error(e.sw, what) from e
 
 
 def take(t: Transport, has_metadata: bool) -> Snapshot:
@@ -95,13 +109,12 @@ def take(t: Transport, has_metadata: bool) -> Snapshot:
         snap.content_input.append(bytes((slot,)) + (cert or b"-"))
         meta = None
         if has_metadata:
-            r = cmd.get_metadata(t, slot)
-            meta = None if r.sw in ABSENT_SW else cmd.require(r, f"GET METADATA {slot:02X}")
+            meta = _unless_absent(cmd.get_metadata, t, slot, what=f"GET METADATA {slot:02X}")
             snap.content_input.append(bytes((slot,)) + (meta or b"-"))
         snap.keys[slot] = slot_key(slot, meta, cert, has_metadata)
     if has_metadata:
-        r = cmd.get_metadata(t, KeyRef.PIV_PIN)
-        snap.pins_input.append(r.data if r.ok else b"-")
+        pin = cmd.answer(cmd.get_metadata, t, KeyRef.PIV_PIN)
+        snap.pins_input.append(b"-" if pin is None else pin)
     snap.pins_input.append(snap.objects.get(ObjectId.ADMIN_DATA) or b"-")
     return snap
 
@@ -126,7 +139,7 @@ def slot_key(
         return None
     try:
         found = x509.load_der_x509_certificate(certificate_der(cert)).public_key()
-    except Exception:
+    except (ValueError, UnsupportedAlgorithm):  # no certificate, or a key it cannot present
         return None
     if not isinstance(found, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
         return None

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...core.errors import CardError
-from ...core.sw import SW
-from .constants import (
+from wire.gids import (
     SCB_ADMIN,
     SCB_ALL_REQUIRED,
     SCB_ALWAYS,
@@ -20,6 +18,9 @@ from .constants import (
     SCB_SE_MASK,
     SCB_USER_PIN,
 )
+from wire.iso7816 import SW
+
+from ...core.errors import CardError
 
 _SCB_BITS = (0x40, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01)
 

@@ -16,16 +16,17 @@ from enum import Enum
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ...core.errors import CardError
-from ...core.rng import RandomSource
-from ...core.sw import SW
-from .constants import (
+from wire.gids import (
     ADMIN_KEY_LENGTHS,
     ADMIN_Z_LENGTHS,
     ISO9797_PAD,
     MUTUAL_CHALLENGE_LENGTH,
     AdminMechanism,
 )
+from wire.iso7816 import SW
+
+from ...core.errors import CardError
+from ...core.rng import RandomSource
 
 
 def is_aes(mechanism: int) -> bool:

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ...core.apdu import CommandApdu
-from ...core.application import Application, Result, Session
-from ...core.errors import CardError
-from ...core.pin import Pin
-from ...core.sw import SW
-from .access import AccessRule, Credentials
-from .constants import (
+from wire.apdu import CommandApdu
+from wire.gids import (
     APPLICATION_ACCESS,
     FCI,
     FCP,
@@ -24,6 +19,12 @@ from .constants import (
     LifeCycle,
     SelectP2,
 )
+from wire.iso7816 import SW
+
+from ...core.application import Application, Result, Session
+from ...core.errors import CardError
+from ...core.pin import Pin
+from .access import AccessRule, Credentials
 from .filesystem import FileTable, GidsFile, KeyFile
 from .session import GidsSession
 

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from ...core.apdu import CommandApdu, ResponseApdu
-from ...core.application import Result, Session, command
-from ...core.card import WITHHOLD_DATA
-from ...core.errors import CardError
-from ...core.sw import SW
-from . import admin
-from .base import GidsBase
-from .constants import (
+from wire.apdu import CommandApdu, ResponseApdu
+from wire.gids import (
     MAX_PKCS1_SIGN_INPUT,
     MAX_PUT_KEY_SIZE,
     MAX_RAW_PSO_INPUT,
@@ -23,6 +17,13 @@ from .constants import (
     PsoP1P2,
     Tag,
 )
+from wire.iso7816 import SW
+
+from ...core.application import Result, Session, command
+from ...core.card import WITHHOLD_DATA
+from ...core.errors import CardError
+from . import admin
+from .base import GidsBase
 from .filesystem import KeyFile, parse_one, parse_tlvs
 from .keys import CardKey, generate, import_ec, import_rsa
 from .session import GidsSession

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from ...core import tlv
-from ...core.apdu import CommandApdu
-from ...core.application import Result, Session, command
-from ...core.errors import CardError
-from ...core.sw import SW
-from . import crypto, pins
-from .base import GidsBase
-from .constants import (
+from wire import tlv
+from wire.apdu import CommandApdu
+from wire.gids import (
     CARD_ID_VENDOR,
     EF_ATR_CONTENT,
     PARTIAL_DO_THRESHOLD,
@@ -24,6 +19,12 @@ from .constants import (
     SelectP2,
     Tag,
 )
+from wire.iso7816 import SW
+
+from ...core.application import Result, Session, command
+from ...core.errors import CardError
+from . import crypto, pins
+from .base import GidsBase
 from .filesystem import DoFile, file_from_fcp
 from .session import GidsSession
 
@@ -209,7 +210,7 @@ def _one_do(data: bytes) -> tuple[int, bytes]:
     try:
         tag, pos = tlv.read_tag(data, 0)
         length, pos = tlv.read_length(data, pos)
-    except CardError:
+    except tlv.TlvError:
         raise CardError(SW.DATA_INVALID, "no TLV header") from None
     value = data[pos : pos + length]
     if len(value) < length:

@@ -10,11 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...core import tlv
-from ...core.errors import CardError
-from ...core.sw import SW
-from .access import AccessRule
-from .constants import (
+from wire import tlv
+from wire.gids import (
     KEY_EF_BASE,
     MAX_DOS_PER_EF,
     MAX_FILES,
@@ -23,6 +20,10 @@ from .constants import (
     LifeCycle,
     Tag,
 )
+from wire.iso7816 import SW
+
+from ...core.errors import CardError
+from .access import AccessRule
 from .keys import CardKey
 
 # FIDs no EF may take: they name the application, EF.DIR/EF.ATR or "current".

@@ -12,7 +12,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from .constants import (
+from wire.gids import (
     CARDCF_SIZE,
     CERT_COMPRESSED_MAGIC,
     CMAP_DEFAULT,

@@ -15,13 +15,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
+from wire import tlv
+from wire.gids import EC_CURVES, RSA_BITS, CtMode, KeyType, Tag
+from wire.iso7816 import SW
+
 from ...core import keys as core_keys
-from ...core import tlv
 from ...core.errors import CardError
 from ...core.rng import RandomSource
 from ...core.rsa import private_operation as rsa_private_operation
-from ...core.sw import SW
-from .constants import EC_CURVES, RSA_BITS, CtMode, KeyType, Tag
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 _CURVES: dict[str, type[ec.EllipticCurve]] = {
@@ -183,7 +184,7 @@ def _unwrap_point(data: bytes) -> bytes:
             item = tlv.parse_one(item.value, Tag.EC_POINT)
         if item.tag == Tag.EC_POINT:
             return item.value
-    except CardError:
+    except tlv.TlvError:
         pass
     raise CardError(SW.WRONG_DATA, "expected an uncompressed EC point")
 
@@ -204,7 +205,7 @@ def import_rsa(value: bytes) -> CardKey:
     try:
         seq = tlv.parse_one(value, 0x30)
         ints = tlv.parse(seq.value)
-    except CardError:
+    except tlv.TlvError:
         raise CardError(SW.DATA_INVALID, "RSAPrivateKey is not a DER SEQUENCE") from None
     if len(ints) != 9 or any(t.tag != 0x02 for t in ints) or ints[0].value != b"\x00":
         raise CardError(SW.DATA_INVALID, "RSAPrivateKey needs version 0 and eight integers")
@@ -230,7 +231,7 @@ def import_ec(value: bytes, mechanism: int | None) -> CardKey:
     try:
         items = tlv.parse(tlv.parse_one(value, 0x30).value)
         scalar = next(t.value for t in items if t.tag == 0x04)
-    except (CardError, StopIteration):
+    except (tlv.TlvError, StopIteration):
         raise CardError(SW.DATA_INVALID, "not an ECPrivateKey") from None
     name = EC_CURVES.get(mechanism or 0) or _CURVE_BY_SCALAR_SIZE.get(len(scalar))
     if name is None:

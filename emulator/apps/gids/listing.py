@@ -12,7 +12,8 @@ from typing import Any
 
 from cryptography import x509
 
-from .constants import CMAP_RECORD_SIZE, Ef, Tag
+from wire.gids import CMAP_RECORD_SIZE, Ef, Tag
+
 from .formats import (
     CardCf,
     ContainerMapRecord,

@@ -6,14 +6,9 @@ is no PUK: the admin key unblocks the PIN (RESET RETRY COUNTER P1=02).
 
 from __future__ import annotations
 
-from ...core import tlv
-from ...core.apdu import CommandApdu
-from ...core.application import Result, Session, command
-from ...core.errors import CardError
-from ...core.pin import Pin
-from ...core.sw import SW, tries_left
-from .base import GidsBase
-from .constants import (
+from wire import tlv
+from wire.apdu import CommandApdu
+from wire.gids import (
     PIN_MAX_LENGTH,
     PIN_MIN_LENGTH,
     RESET_RETRY_COUNTER_NEW_PIN,
@@ -22,6 +17,12 @@ from .constants import (
     PinRef,
     Tag,
 )
+from wire.iso7816 import SW, tries_left
+
+from ...core.application import Result, Session, command
+from ...core.errors import CardError
+from ...core.pin import Pin
+from .base import GidsBase
 from .session import GidsSession
 
 _PIN_REFERENCES = (PinRef.USER, PinRef.ALIAS)

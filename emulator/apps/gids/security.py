@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from ...core import tlv
-from ...core.apdu import CommandApdu
-from ...core.application import Result, Session, command
-from ...core.errors import CardError
-from ...core.sw import SW
-from . import admin
-from .base import GidsBase
-from .constants import (
+from wire import tlv
+from wire.apdu import CommandApdu
+from wire.gids import (
     ADMIN_KEY_LENGTHS,
     MUTUAL_CHALLENGE_LENGTH,
     AccessMode,
@@ -18,6 +13,12 @@ from .constants import (
     MseP1,
     Tag,
 )
+from wire.iso7816 import SW
+
+from ...core.application import Result, Session, command
+from ...core.errors import CardError
+from . import admin
+from .base import GidsBase
 from .filesystem import parse_one, parse_tlvs
 from .session import GidsSession, SecurityEnvironment
 

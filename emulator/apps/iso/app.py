@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core import tlv
-from ...core.apdu import CommandApdu, ResponseApdu
+from wire import tlv
+from wire.apdu import CommandApdu, ResponseApdu
+from wire.iso7816 import SW, Ins
+
 from ...core.application import Application, Result, Session, command
 from ...core.errors import CardError
 from ...core.filesystem import (
@@ -32,7 +34,6 @@ from ...core.filesystem import (
     node_from_state,
     node_to_state,
 )
-from ...core.ins import Ins
 from ...core.pin import Pin
 from ...core.security import (
     DF_CREATE_DF,
@@ -42,7 +43,6 @@ from ...core.security import (
     AccessMode,
     CompactSecurityAttribute,
 )
-from ...core.sw import SW
 
 SCB_USER_AUTH = 0x10
 

@@ -15,9 +15,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
-from ...core import tlv
+from wire import tlv
+from wire.piv import FORM_FACTOR, Tag
+
 from ...core.rng import RandomSource
-from .constants import FORM_FACTOR, Tag
 from .keys import PrivateKey, SlotKey
 
 YUBICO_PIV_ARC = "1.3.6.1.4.1.41482.3"

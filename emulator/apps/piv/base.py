@@ -5,13 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
-from ...core.apdu import CommandApdu
-from ...core.application import Application, Result, Session
-from ...core.errors import CardError
-from ...core.rng import RandomSource
-from ...core.sw import SW
-from . import attestation, objects
-from .constants import (
+from wire.apdu import CommandApdu
+from wire.iso7816 import SW
+from wire.piv import (
     PIV_AID,
     Ins,
     KeyRef,
@@ -20,6 +16,11 @@ from .constants import (
     PinPolicy,
     TouchPolicy,
 )
+
+from ...core.application import Application, Result, Session
+from ...core.errors import CardError
+from ...core.rng import RandomSource
+from . import attestation, objects
 from .keys import SlotKey, algorithm_of
 from .mgmkey import ManagementKey
 from .objects import ObjectStore

@@ -16,13 +16,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from ...core import keys as core_keys
-from ...core import tlv
-from ...core.errors import CardError
-from ...core.rng import RandomSource
-from ...core.rsa import private_operation as rsa_private_operation
-from ...core.sw import SW
-from .constants import (
+from wire import tlv
+from wire.iso7816 import SW
+from wire.piv import (
     EC_ALGORITHMS,
     RSA_ALGORITHMS,
     Algorithm,
@@ -32,6 +28,11 @@ from .constants import (
     Tag,
     TouchPolicy,
 )
+
+from ...core import keys as core_keys
+from ...core.errors import CardError
+from ...core.rng import RandomSource
+from ...core.rsa import private_operation as rsa_private_operation
 
 PrivateKey = (
     rsa.RSAPrivateKey

@@ -15,11 +15,12 @@ from typing import Any
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ...core import tlv
+from wire import tlv
+from wire.iso7816 import SW
+from wire.piv import DEFAULT_MANAGEMENT_KEY, Algorithm, Tag, TouchPolicy
+
 from ...core.errors import CardError
 from ...core.rng import RandomSource
-from ...core.sw import SW
-from .constants import DEFAULT_MANAGEMENT_KEY, Algorithm, Tag, TouchPolicy
 from .session import Pending, PendingAuth, PivSession
 
 KEY_LENGTHS = {

@@ -3,16 +3,10 @@ DATA, RESET RETRY COUNTER, GENERAL AUTHENTICATE, GENERATE ASYMMETRIC KEY PAIR.""
 
 from __future__ import annotations
 
-from ...core import tlv
-from ...core.apdu import CommandApdu
-from ...core.application import Result, Session, command
-from ...core.errors import CardError
-from ...core.pin import Pin
-from ...core.sw import SW
-from . import keys as slot_keys
-from . import mgmkey, objects
-from .base import PivBase
-from .constants import (
+from wire import tlv
+from wire.apdu import CommandApdu
+from wire.iso7816 import SW
+from wire.piv import (
     DATA_P1P2,
     EC_ALGORITHMS,
     KEY_SLOTS,
@@ -34,6 +28,13 @@ from .constants import (
     default_pin_policy,
     default_touch_policy,
 )
+
+from ...core.application import Result, Session, command
+from ...core.errors import CardError
+from ...core.pin import Pin
+from . import keys as slot_keys
+from . import mgmkey, objects
+from .base import PivBase
 from .keys import SlotKey
 from .pins import check_new_value
 from .session import PivSession

@@ -13,11 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...core import tlv
-from ...core.errors import CardError
-from ...core.rng import RandomSource
-from ...core.sw import SW
-from .constants import (
+from wire import tlv
+from wire.iso7816 import SW
+from wire.piv import (
     NIST_OBJECT_RANGE,
     PIN_PROTECTED_OBJECTS,
     PIN_USAGE_POLICY,
@@ -26,6 +24,9 @@ from .constants import (
     ObjectId,
     Tag,
 )
+
+from ...core.errors import CardError
+from ...core.rng import RandomSource
 
 # FASC-N of a non-federal issuer, 9999-9999-999999-0-1-0000000000-3-0000-1 (the value
 # ykman and yubico-piv-tool write); OpenSC then takes the GUID as the card serial.
@@ -136,7 +137,7 @@ class ObjectStore:
         try:
             inner = tlv.parse_one(self.discovery, Tag.DISCOVERY).value
             policy = tlv.find(inner, Tag.PIN_USAGE_POLICY)
-        except CardError:
+        except tlv.TlvError:
             return False
         return policy is not None and len(policy) > 0 and bool(policy[0] & GLOBAL_PIN_BIT)
 

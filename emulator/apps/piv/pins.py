@@ -11,10 +11,8 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...core.errors import CardError
-from ...core.pin import Pin
-from ...core.sw import SW
-from .constants import (
+from wire.iso7816 import SW
+from wire.piv import (
     DEFAULT_PIN,
     DEFAULT_PIN_TRIES,
     DEFAULT_PUK,
@@ -23,6 +21,9 @@ from .constants import (
     PIN_MIN_LENGTH,
     PIN_PAD,
 )
+
+from ...core.errors import CardError
+from ...core.pin import Pin
 
 
 def pad(value: bytes) -> bytes:

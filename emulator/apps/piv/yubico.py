@@ -6,15 +6,10 @@ SET PIN RETRIES, ATTEST, MOVE/DELETE KEY.
 
 from __future__ import annotations
 
-from ...core import tlv
-from ...core.apdu import CommandApdu
-from ...core.application import Result, Session, command
-from ...core.errors import CardError
-from ...core.sw import SW
-from . import attestation
-from . import keys as slot_keys
-from .base import PivBase
-from .constants import (
+from wire import tlv
+from wire.apdu import CommandApdu
+from wire.iso7816 import SW
+from wire.piv import (
     DEFAULT_PIN,
     DEFAULT_PUK,
     DELETE_KEY_P1,
@@ -32,6 +27,12 @@ from .constants import (
     Origin,
     TouchPolicy,
 )
+
+from ...core.application import Result, Session, command
+from ...core.errors import CardError
+from . import attestation
+from . import keys as slot_keys
+from .base import PivBase
 from .keys import SlotKey
 from .mgmkey import check_key
 from .nist import WRITABLE_KEY_SLOTS, key_algorithm, parse_policies

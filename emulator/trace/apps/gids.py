@@ -7,7 +7,9 @@ the spec's facts); this module only adds the words a trace shows for them.
 
 from __future__ import annotations
 
-from ...apps.gids.constants import (
+from wire import tlv
+from wire.apdu import CommandApdu
+from wire.gids import (
     ADMIN_KEY_REFERENCE,
     GIDS_AID,
     KEY_EF_BASE,
@@ -25,10 +27,9 @@ from ...apps.gids.constants import (
     PinRef,
     Tag,
 )
-from ...apps.gids.constants import Ins as GidsIns
+from wire.gids import Ins as GidsIns
+
 from ...apps.gids.formats import DEFAULT_MASTERFILE
-from ...core import tlv
-from ...core.apdu import CommandApdu
 from ..decoding import (
     AppDecoder,
     CommandSpec,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ...core import tlv
-from ...core.apdu import CommandApdu
+from wire import tlv
+from wire.apdu import CommandApdu
+from wire.iso7816 import Ins
+
 from ...core.filesystem import (
     TAG_DF_NAME,
     TAG_FCI,
@@ -17,7 +19,6 @@ from ...core.filesystem import (
     TAG_SECURITY_COMPACT,
     TAG_SFI,
 )
-from ...core.ins import Ins
 from ..decoding import (
     ISO_NAME,
     AppDecoder,

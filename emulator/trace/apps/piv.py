@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ...apps.piv.constants import (
+from wire import tlv
+from wire.apdu import CommandApdu
+from wire.piv import (
     PIV_AID,
     Algorithm,
     ImportTag,
@@ -13,12 +15,12 @@ from ...apps.piv.constants import (
     ObjectId,
     Origin,
     PinPolicy,
+    PivmanTag,
     Tag,
     TouchPolicy,
 )
-from ...apps.piv.constants import Ins as PivIns
-from ...core import tlv
-from ...core.apdu import CommandApdu
+from wire.piv import Ins as PivIns
+
 from ..decoding import (
     AppDecoder,
     CommandSpec,
@@ -33,14 +35,6 @@ from ..masking import Masks, Span, value_spans, walk, whole
 from . import iso
 
 APP_NAME = "piv"
-
-# Yubico "admin data" and "protected data" members (piv.md 5.10).
-ADMIN_DATA = 0x80
-ADMIN_FLAGS = 0x81
-ADMIN_SALT = 0x82
-ADMIN_PIN_TIMESTAMP = 0x83
-PROTECTED_DATA = 0x88
-PROTECTED_MANAGEMENT_KEY = 0x89
 
 
 WORDS = {"x509": "X.509", "piv": "PIV", "puk": "PUK", "chuid": "CHUID", "occ": "OCC"}
@@ -146,10 +140,10 @@ PRINTED_TAGS = {
     0x06: "issuer identification",
     0x07: "organisation affiliation 1",
     0x08: "organisation affiliation 2",
-    PROTECTED_DATA: "Yubico protected data",
+    PivmanTag.PROTECTED: "Yubico protected data",
     0xFE: "error detection code",
 }
-ADMIN_TAGS: dict[int, str] = {ADMIN_DATA: "Yubico admin data"}
+ADMIN_TAGS: dict[int, str] = {PivmanTag.ADMIN: "Yubico admin data"}
 DISCOVERY_TAGS: dict[int, str] = {
     Tag.DISCOVERY: "discovery object",
     Tag.PIN_USAGE_POLICY: "PIN usage policy",
@@ -223,14 +217,17 @@ TAGS = TagNames(
             Tag.EC_POINT: "public point",
         },
         Tag.COEXISTENT_TAG_ALLOCATION_AUTHORITY: {Tag.AID: "authority"},
-        ADMIN_DATA: {
-            ADMIN_FLAGS: "flags",
-            ADMIN_SALT: "PIN-derived key salt",
-            ADMIN_PIN_TIMESTAMP: "PIN last changed",
+        PivmanTag.ADMIN: {
+            PivmanTag.ADMIN_FLAGS_1: "flags",
+            PivmanTag.ADMIN_SALT: "PIN-derived key salt",
+            PivmanTag.PIN_TIMESTAMP: "PIN last changed",
         },
-        PROTECTED_DATA: {ADMIN_FLAGS: "flags", PROTECTED_MANAGEMENT_KEY: "management key"},
+        PivmanTag.PROTECTED: {
+            PivmanTag.ADMIN_FLAGS_1: "flags",
+            PivmanTag.PROTECTED_MGM: "management key",
+        },
     },
-    containers=frozenset({Tag.DATA, (Tag.DATA, ADMIN_DATA), (Tag.DATA, PROTECTED_DATA)}),
+    containers=frozenset({Tag.DATA, (Tag.DATA, PivmanTag.ADMIN), (Tag.DATA, PivmanTag.PROTECTED)}),
     interpret={
         Tag.TAG_LIST: _tag_list_text,
         Tag.APPLICATION_LABEL: printable,
@@ -355,7 +352,7 @@ def generate_summary(apdu: CommandApdu, response: bytes, sw: int) -> str:
 def protected_masks(data: bytes, start: int) -> list[Span]:
     """The management key stored in PIN-protected data (53 { 88 { 89 key } })."""
     return value_spans(
-        data, (Tag.DATA, PROTECTED_DATA, PROTECTED_MANAGEMENT_KEY), "management key", start
+        data, (Tag.DATA, PivmanTag.PROTECTED, PivmanTag.PROTECTED_MGM), "management key", start
     )
 
 

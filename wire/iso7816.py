@@ -1,8 +1,66 @@
-"""ISO/IEC 7816-4 status words: the one table of their names and meanings."""
+"""ISO/IEC 7816-4 facts: status words (names and meanings), instruction bytes, CLA bits.
+
+The one place for them; PIV and GIDS name their interindustry instructions from here.
+"""
 
 from __future__ import annotations
 
 from enum import IntEnum
+
+# CLA bits (ISO 7816-4 section 5.4.1).
+CLA_CHAINING = 0x10  # b5: command chaining, more blocks follow
+CLA_SECURE_MESSAGING = 0x0C  # b4-b3 of a first interindustry CLA
+CLA_CHANNEL = 0x03  # b2-b1 of a first interindustry CLA: logical channel 0-3
+
+
+class Ins(IntEnum):
+    """Interindustry instruction bytes (ISO/IEC 7816-4 table 4)."""
+
+    DEACTIVATE_FILE = 0x04
+    ERASE_BINARY = 0x0E
+    VERIFY = 0x20
+    MANAGE_SECURITY_ENVIRONMENT = 0x22
+    CHANGE_REFERENCE_DATA = 0x24
+    PERFORM_SECURITY_OPERATION = 0x2A
+    RESET_RETRY_COUNTER = 0x2C
+    ACTIVATE_FILE = 0x44
+    GENERATE_ASYMMETRIC_KEY_PAIR = 0x46
+    GENERATE_ASYMMETRIC_KEY_PAIR_47 = 0x47
+    MANAGE_CHANNEL = 0x70
+    EXTERNAL_AUTHENTICATE = 0x82
+    GET_CHALLENGE = 0x84
+    GENERAL_AUTHENTICATE = 0x87
+    INTERNAL_AUTHENTICATE = 0x88
+    SELECT = 0xA4
+    READ_BINARY = 0xB0
+    READ_RECORD = 0xB2
+    GET_RESPONSE = 0xC0
+    GET_DATA = 0xCA
+    GET_DATA_ODD = 0xCB
+    UPDATE_BINARY = 0xD6
+    PUT_DATA = 0xDA
+    PUT_DATA_ODD = 0xDB
+    CREATE_FILE = 0xE0
+    DELETE_FILE = 0xE4
+    TERMINATE_DF = 0xE6
+
+
+# Compact security attributes (section 7.4.3, tag 8C): an access-mode byte, then one
+# security condition byte (SCB) per set bit from b7 down to b1.
+SCB_ALWAYS = 0x00
+SCB_NEVER = 0xFF
+
+
+class AccessMode(IntEnum):
+    """Access-mode bits: for EFs (first name) and DFs (second name) alike."""
+
+    READ = 0x01  # EF: READ BINARY / GET DATA       DF: DELETE FILE (child)
+    UPDATE = 0x02  # EF: UPDATE BINARY / PUT DATA   DF: CREATE FILE (EF)
+    WRITE = 0x04  # EF: WRITE BINARY                DF: CREATE FILE (DF)
+    DEACTIVATE = 0x08
+    ACTIVATE = 0x10
+    TERMINATE = 0x20
+    DELETE = 0x40  # DELETE FILE (self)
 
 
 class SW(IntEnum):

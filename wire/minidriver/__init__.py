@@ -1,4 +1,8 @@
-"""Every constant of the minidriver specification, by its spec name, one module per area."""
+"""The minidriver specification's constants (CP_*, CCP_*, status and error codes, ...).
+
+By their spec names, one module per area of the spec, all re-exported here; the card
+(GIDS on-card formats), the driver, the trace decoders and the bench share them.
+"""
 
 from .containers import *  # noqa: F403
 from .crypto import *  # noqa: F403

@@ -1,13 +1,25 @@
 """GIDS facts, named as the GIDS specification v2.0 and GidsApplet name them (gids.md).
 
 The one place for the GIDS card edge's AIDs, instruction bytes, tags, file
-identifiers, mechanism references, access-rule bits, fixed answers and limits.
-Every other module of the application imports them from here.
+identifiers, mechanism references, access-rule bits, fixed answers and limits:
+the card (emulator/apps/gids), the host's card module (driver/cardmodules/gids),
+the trace decoder and the GIDS profile import them from here. The interindustry
+instructions are ISO 7816-4's (wire/iso7816.py).
 """
 
 from __future__ import annotations
 
 from enum import IntEnum, IntFlag
+
+# GIDS's SCB values that ISO 7816-4 names, re-exported for the GIDS modules.
+from .iso7816 import SCB_ALWAYS as SCB_ALWAYS
+from .iso7816 import SCB_NEVER as SCB_NEVER
+from .iso7816 import AccessMode as IsoAccessMode
+from .iso7816 import Ins as IsoIns
+from .minidriver.containers import (
+    CONTAINER_MAP_DEFAULT_CONTAINER,
+    CONTAINER_MAP_VALID_CONTAINER,
+)
 
 # -- identity (gids.md 1.1-1.3) ------------------------------------------------------------
 
@@ -32,21 +44,23 @@ CARD_ID_VENDOR = b"MSFT"
 
 
 class Ins(IntEnum):
-    VERIFY = 0x20
-    MANAGE_SECURITY_ENVIRONMENT = 0x22
-    CHANGE_REFERENCE_DATA = 0x24
-    PERFORM_SECURITY_OPERATION = 0x2A
-    RESET_RETRY_COUNTER = 0x2C
-    ACTIVATE_FILE = 0x44
-    GENERATE_ASYMMETRIC_KEY_PAIR = 0x47
-    GENERAL_AUTHENTICATE = 0x87
-    SELECT = 0xA4
-    GET_DATA_EVEN = 0xCA
-    GET_DATA = 0xCB
-    PUT_DATA = 0xDB
-    CREATE_FILE = 0xE0
-    DELETE_FILE = 0xE4
-    TERMINATE_DF = 0xE6
+    """The GIDS card edge's instructions (gids.md 3), all interindustry ones."""
+
+    VERIFY = IsoIns.VERIFY.value
+    MANAGE_SECURITY_ENVIRONMENT = IsoIns.MANAGE_SECURITY_ENVIRONMENT.value
+    CHANGE_REFERENCE_DATA = IsoIns.CHANGE_REFERENCE_DATA.value
+    PERFORM_SECURITY_OPERATION = IsoIns.PERFORM_SECURITY_OPERATION.value
+    RESET_RETRY_COUNTER = IsoIns.RESET_RETRY_COUNTER.value
+    ACTIVATE_FILE = IsoIns.ACTIVATE_FILE.value
+    GENERATE_ASYMMETRIC_KEY_PAIR = IsoIns.GENERATE_ASYMMETRIC_KEY_PAIR_47.value
+    GENERAL_AUTHENTICATE = IsoIns.GENERAL_AUTHENTICATE.value
+    SELECT = IsoIns.SELECT.value
+    GET_DATA_EVEN = IsoIns.GET_DATA.value
+    GET_DATA = IsoIns.GET_DATA_ODD.value
+    PUT_DATA = IsoIns.PUT_DATA_ODD.value
+    CREATE_FILE = IsoIns.CREATE_FILE.value
+    DELETE_FILE = IsoIns.DELETE_FILE.value
+    TERMINATE_DF = IsoIns.TERMINATE_DF.value
 
 
 class SelectP1(IntEnum):
@@ -145,6 +159,7 @@ class Tag(IntEnum):
     GENERATE_KEY_REF = 0x83
     # GENERAL AUTHENTICATE
     DYNAMIC_AUTH = 0x7C
+    WITNESS = 0x80
     CHALLENGE = 0x81
     RESPONSE = 0x82
 
@@ -162,10 +177,10 @@ class AccessMode(IntFlag):
     """
 
     KEY_EF = 0x80  # b8 set: b4..b1 carry the key-file meanings below
-    DELETE_SELF = 0x40
-    TERMINATE = 0x20
-    ACTIVATE = 0x10
-    DEACTIVATE = 0x08
+    DELETE_SELF = IsoAccessMode.DELETE.value
+    TERMINATE = IsoAccessMode.TERMINATE.value
+    ACTIVATE = IsoAccessMode.ACTIVATE.value
+    DEACTIVATE = IsoAccessMode.DEACTIVATE.value
     CREATE_DF = 0x04
     CREATE_EF = 0x02
     DELETE_CHILD = 0x01
@@ -179,9 +194,8 @@ class AccessMode(IntFlag):
     GET_PUBLIC_KEY = 0x01
 
 
-# Security condition byte (gids.md 3.1), as GidsApplet evaluates it.
-SCB_ALWAYS = 0x00
-SCB_NEVER = 0xFF
+# Security condition byte (gids.md 3.1), as GidsApplet evaluates it; SCB_ALWAYS (00) and
+# SCB_NEVER (FF) are ISO 7816-4's.
 SCB_ALL_REQUIRED = 0x80  # b8: every condition named is mandatory
 SCB_ADMIN = 0x20  # b6: external or mutual authentication with the admin key
 SCB_USER_PIN = 0x10  # b5: user PIN verified
@@ -262,6 +276,12 @@ EC_CURVES: dict[int, str] = {
     Mechanism.ECC_P521: "secp521r1",
 }
 
+EC_BITS: dict[int, int] = {
+    Mechanism.ECC_P256: 256,
+    Mechanism.ECC_P384: 384,
+    Mechanism.ECC_P521: 521,
+}
+
 MECHANISM_KEY_MASK = 0x0F
 MECHANISM_MODE_MASK = 0xF0
 
@@ -309,6 +329,13 @@ ADMIN_Z_LENGTHS: dict[int, int] = {
 }
 ADMIN_KEY_REFERENCE = 0x80
 MUTUAL_CHALLENGE_LENGTH = 16
+# External authentication (GENERAL AUTHENTICATE 7C{81 00}): the card's challenge length.
+ADMIN_CHALLENGE_LENGTH = 8
+# Container keys: container i uses key reference 81 + i (key EF B0kk, gids.md 2.5).
+FIRST_CONTAINER_KEY_REFERENCE = 0x81
+LAST_CONTAINER_KEY_REFERENCE = 0x9E
+# CRT usage qualifier (tag 95): the key computes (signs, deciphers).
+USAGE_COMPUTE = 0x40
 ISO9797_PAD = 0x80
 
 
@@ -331,8 +358,9 @@ KEYMAP_VERSION = 0x01
 KEYMAP_RECORD_SIZE = 12
 CMAP_RECORD_SIZE = 86
 CMAP_NAME_SIZE = 80
-CMAP_VALID = 0x01
-CMAP_DEFAULT = 0x02
+# The container map's flags are the minidriver's (CONTAINER_MAP_RECORD.bFlags).
+CMAP_VALID = CONTAINER_MAP_VALID_CONTAINER
+CMAP_DEFAULT = CONTAINER_MAP_DEFAULT_CONTAINER
 CARDCF_SIZE = 6
 CARDAPPS_RECORD = b"mscp\x00\x00\x00\x00"
 CARDID_SIZE = 16

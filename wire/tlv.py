@@ -9,15 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .errors import CardError
-from .sw import SW
+from .errors import TlvError
 
-
-class TlvError(CardError):
-    """Malformed BER-TLV in a command: answered 6A80 unless a caller says otherwise."""
-
-    def __init__(self, reason: str, sw: int = SW.WRONG_DATA) -> None:
-        super().__init__(sw, reason)
+__all__ = [
+    "Tlv",
+    "TlvError",
+    "encode",
+    "encode_length",
+    "find",
+    "iter_tlv",
+    "parse",
+    "parse_one",
+    "read_length",
+    "read_tag",
+    "tag_bytes",
+    "to_dict",
+]
 
 
 @dataclass(frozen=True, slots=True)

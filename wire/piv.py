@@ -1,22 +1,29 @@
 """PIV facts, named as NIST SP 800-73-4 (and Yubico's PIV extensions) name them.
 
 The one place for PIV instruction bytes, tags, key references, algorithm
-identifiers and policy values; every other PIV module imports them from here.
+identifiers and policy values: the card (emulator/apps/piv), the host's card
+module (driver/cardmodules/piv), the trace decoder and the bench import them
+from here. The interindustry instructions are ISO 7816-4's (wire/iso7816.py).
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
 
+from .iso7816 import Ins as IsoIns
+
 # NIST RID + PIX + version 01 00 (SP 800-73-4 part 1, section 2.2).
 PIV_AID = bytes.fromhex("A000000308 00001000 0100")
 PIV_PIX = PIV_AID[5:]
 NIST_RID = PIV_AID[:5]
+# What hosts select with (Windows' inbox minidriver, piv.md 1.1): the right-truncated AID.
+PIV_AID_TRUNCATED = PIV_AID[:9]
 
 # PIV PIN and PUK values are 8 bytes on the wire, right-padded with FF.
 PIN_LENGTH = 8
 PIN_PAD = 0xFF
 PIN_MIN_LENGTH = 6
+PIN_MAX_LENGTH = PIN_LENGTH
 PUK_MIN_LENGTH = 6
 
 DEFAULT_PIN = b"123456"
@@ -34,20 +41,23 @@ FORM_FACTOR = 0x00
 # Largest object value accepted by PUT DATA (NIST's largest minimum capacity is the
 # facial image, 12710 bytes).
 MAX_OBJECT_SIZE = 16384
+# Largest object value a YubiKey stores (CB_OBJ_MAX = 3072 - 9, piv.md 2.1): what a host
+# writing to real cards keeps to.
+YUBIKEY_MAX_OBJECT_VALUE = 3063
 
 
 class Ins(IntEnum):
     """PIV card commands (SP 800-73-4 part 2, section 3) and Yubico extensions."""
 
-    VERIFY = 0x20
-    CHANGE_REFERENCE_DATA = 0x24
-    RESET_RETRY_COUNTER = 0x2C
-    GENERATE_ASYMMETRIC_KEY_PAIR = 0x47
-    GENERAL_AUTHENTICATE = 0x87
-    SELECT = 0xA4
-    GET_RESPONSE = 0xC0
-    GET_DATA = 0xCB
-    PUT_DATA = 0xDB
+    VERIFY = IsoIns.VERIFY.value
+    CHANGE_REFERENCE_DATA = IsoIns.CHANGE_REFERENCE_DATA.value
+    RESET_RETRY_COUNTER = IsoIns.RESET_RETRY_COUNTER.value
+    GENERATE_ASYMMETRIC_KEY_PAIR = IsoIns.GENERATE_ASYMMETRIC_KEY_PAIR_47.value
+    GENERAL_AUTHENTICATE = IsoIns.GENERAL_AUTHENTICATE.value
+    SELECT = IsoIns.SELECT.value
+    GET_RESPONSE = IsoIns.GET_RESPONSE.value
+    GET_DATA = IsoIns.GET_DATA_ODD.value
+    PUT_DATA = IsoIns.PUT_DATA_ODD.value
     # Yubico extensions.
     MOVE_KEY = 0xF6
     GET_METADATA = 0xF7
@@ -193,6 +203,7 @@ class KeyRef(IntEnum):
 
 
 RETIRED_KEYS = range(KeyRef.RETIRED_1, KeyRef.RETIRED_20 + 1)
+MSROOTS_OBJECTS = tuple(range(ObjectId.MSROOTS_1, ObjectId.MSROOTS_5 + 1))
 # Slots that hold an asymmetric key, in the order tools list them.
 KEY_SLOTS: tuple[int, ...] = (
     KeyRef.PIV_AUTHENTICATION,
@@ -238,9 +249,6 @@ class Algorithm(IntEnum):
     PIN = 0xFF  # GET METADATA of PIN and PUK
 
 
-MANAGEMENT_ALGORITHMS = frozenset(
-    {Algorithm.TDES, Algorithm.AES_128, Algorithm.AES_192, Algorithm.AES_256}
-)
 RSA_ALGORITHMS = {
     Algorithm.RSA_1024: 1024,
     Algorithm.RSA_2048: 2048,
@@ -248,6 +256,15 @@ RSA_ALGORITHMS = {
     Algorithm.RSA_4096: 4096,
 }
 EC_ALGORITHMS = {Algorithm.ECC_P256: "secp256r1", Algorithm.ECC_P384: "secp384r1"}
+EC_BITS = {Algorithm.ECC_P256: 256, Algorithm.ECC_P384: 384}
+# Management-key algorithm -> key length in bytes.
+MANAGEMENT_KEY_LENGTHS = {
+    Algorithm.TDES: 24,
+    Algorithm.AES_128: 16,
+    Algorithm.AES_192: 24,
+    Algorithm.AES_256: 32,
+}
+MANAGEMENT_ALGORITHMS = frozenset(MANAGEMENT_KEY_LENGTHS)
 ASYMMETRIC_ALGORITHMS = frozenset(
     {*RSA_ALGORITHMS, *EC_ALGORITHMS, Algorithm.ED25519, Algorithm.X25519}
 )
@@ -300,3 +317,23 @@ def default_pin_policy(slot: int) -> PinPolicy:
 
 def default_touch_policy(slot: int) -> TouchPolicy:
     return TouchPolicy.NEVER
+
+
+# Yubico "pivman" data (piv.md 5.10).
+class PivmanTag(IntEnum):
+    ADMIN = 0x80
+    ADMIN_FLAGS_1 = 0x81
+    ADMIN_SALT = 0x82
+    PIN_TIMESTAMP = 0x83
+    PROTECTED = 0x88
+    PROTECTED_MGM = 0x89
+
+
+ADMIN_FLAGS_1_MGM_PROTECTED = 0x02
+
+# Yubico minidriver objects (yubico-piv-tool lib/internal.h, util.c).
+TAG_MSCMAP = 0x81
+TAG_MSROOTS_END = 0x82
+TAG_MSROOTS_MID = 0x83
+# Bytes of an object left for msroots data after its tag and length (CB_OBJ_TAG_MAX).
+MSROOTS_TAG_OVERHEAD = 4

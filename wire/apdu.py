@@ -1,7 +1,7 @@
 """ISO/IEC 7816-3/-4 command and response APDUs: the one codec for every layer.
 
 Cases 1-4, short and extended. A command whose length bytes do not match its size
-is rejected with 6700, as ISO 7816-3 section 12.1.3 prescribes.
+raises ApduLengthError, which a card answers with 6700 (ISO 7816-3 section 12.1.3).
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .errors import CardError
-from .sw import SW
+from .errors import ApduLengthError, WireError
+from .iso7816 import SW
 
 SHORT_MAX = 256
 EXTENDED_MAX = 65536
@@ -33,10 +33,10 @@ class CommandApdu(NamedTuple):
 
     @classmethod
     def parse(cls, raw: bytes) -> CommandApdu:
-        """Decode a command APDU; CardError(6700) for malformed lengths."""
+        """Decode a command APDU; ApduLengthError for malformed lengths."""
         size = len(raw)
         if size < 4:
-            raise CardError(SW.WRONG_LENGTH, "command shorter than its 4-byte header")
+            raise ApduLengthError("command shorter than its 4-byte header")
         cla, ins, p1, p2 = raw[0], raw[1], raw[2], raw[3]
         body = raw[4:]
         n = len(body)
@@ -50,22 +50,22 @@ class CommandApdu(NamedTuple):
                 return cls(cla, ins, p1, p2, bytes(body[1:]))
             if n == 2 + lc:
                 return cls(cla, ins, p1, p2, bytes(body[1:-1]), ne=body[-1] or SHORT_MAX)
-            raise CardError(SW.WRONG_LENGTH, "Lc does not match the data length")
+            raise ApduLengthError("Lc does not match the data length")
         # Extended: a leading 00 byte, then two length bytes.
         if n == 3:  # case 2E
             le = (body[1] << 8) | body[2]
             return cls(cla, ins, p1, p2, ne=le or EXTENDED_MAX, extended=True)
         if n < 3:
-            raise CardError(SW.WRONG_LENGTH, "truncated extended length field")
+            raise ApduLengthError("truncated extended length field")
         lc = (body[1] << 8) | body[2]
         if lc == 0:
-            raise CardError(SW.WRONG_LENGTH, "extended Lc of zero")
+            raise ApduLengthError("extended Lc of zero")
         if n == 3 + lc:  # case 3E
             return cls(cla, ins, p1, p2, bytes(body[3:]), extended=True)
         if n == 5 + lc:  # case 4E
             le = (body[-2] << 8) | body[-1]
             return cls(cla, ins, p1, p2, bytes(body[3:-2]), ne=le or EXTENDED_MAX, extended=True)
-        raise CardError(SW.WRONG_LENGTH, "extended Lc does not match the data length")
+        raise ApduLengthError("extended Lc does not match the data length")
 
     def to_bytes(self) -> bytes:
         """Encode; extended form when asked for or when the lengths need it."""
@@ -107,5 +107,5 @@ class ResponseApdu:
     @classmethod
     def parse(cls, raw: bytes) -> ResponseApdu:
         if len(raw) < 2:
-            raise ValueError("a response APDU has at least the two status bytes")
+            raise WireError("a response APDU has at least the two status bytes")
         return cls(bytes(raw[:-2]), (raw[-2] << 8) | raw[-1])
