@@ -126,8 +126,7 @@ def test_the_wheel_imports_from_the_venv_not_the_tree(release: dict[str, Path]) 
         "python",
         "-c",
         "import wire, emulator, driver, softcard, softcard.pytest_plugin as p; "
-        "print(wire.__file__); print(emulator.__file__); print(driver.__file__); print(softcard.__file__); "
-        "print(p.__file__)",
+        "print(wire.__file__, emulator.__file__, driver.__file__, softcard.__file__, p.__file__)",
     )
     paths = [Path(line) for line in out.split()]
     assert len(paths) == 5
